@@ -1,0 +1,60 @@
+# Arbiter's build. `make run` starts the server, `make test` runs every test.
+# Tools are pinned: protoc-gen-go by go.mod's tool directive, buf and
+# protoc-gen-es by client-web/package-lock.json (installed with npm ci).
+
+GO       ?= go
+NPM      ?= npm
+WEB      := client-web
+BUF      := $(WEB)/node_modules/.bin/buf
+NODE_OK  := $(WEB)/node_modules/.install-stamp
+GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go')
+
+.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean
+
+all: test
+
+## run: start the server (http://localhost:8080)
+run:
+	$(GO) run ./cmd/arbiter
+
+## test: every check CI runs
+test: lint proto-check gotest
+
+## tools: install the pinned npm tools (buf, protoc-gen-es)
+tools: $(NODE_OK)
+
+$(NODE_OK): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+## proto: regenerate Go and TypeScript from proto/
+proto: $(NODE_OK)
+	$(BUF) generate
+
+## proto-check: regenerated code must match what is committed
+proto-check: proto
+	@git diff --exit-code -- proto $(WEB)/src/gen || { echo "generated code is stale: run make proto and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- proto $(WEB)/src/gen); \
+	if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
+
+## lint: gofmt, go vet, buf lint, buf format
+lint: fmt-check vet $(NODE_OK)
+	$(BUF) lint
+	$(BUF) format --diff --exit-code
+
+fmt-check:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## gotest: Go tests with the race detector
+gotest:
+	$(GO) test -race -count=1 ./...
+
+## bench: micro-benchmarks (figures go to docs/BENCHMARKS.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(WEB)/node_modules
