@@ -240,7 +240,9 @@ func appendEntityDelta(b []byte, o, n *Entity) []byte {
 	b = appendSint(b, fEntAngle, n.Angle-o.Angle)
 	b = appendSint(b, fEntHealth, n.Health-o.Health)
 	if n.Flags != o.Flags {
-		b = appendVarintField(b, fEntFlags, uint64(n.Flags))
+		// Present even when zero: presence is what says "changed".
+		b = protowire.AppendTag(b, fEntFlags, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(n.Flags))
 	}
 	b = appendSint(b, fEntKills, n.Kills-o.Kills)
 	b = appendSint(b, fEntDeaths, n.Deaths-o.Deaths)

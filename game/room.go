@@ -418,7 +418,10 @@ func (r *Room) applyInputs(n uint32) {
 		for {
 			select {
 			case in := <-st.member.inbox:
-				st.pending = insertBySeq(st.pending, in)
+				var dup bool
+				if st.pending, dup = insertBySeq(st.pending, in); dup {
+					r.drop(DropStale)
+				}
 			default:
 				break drain
 			}
@@ -468,14 +471,17 @@ func (r *Room) applyInputs(n uint32) {
 	}
 }
 
-// insertBySeq inserts in into the seq-sorted slice, dropping an exact
-// duplicate seq (it counts as stale when skipped later).
-func insertBySeq(p []Input, in Input) []Input {
+// insertBySeq inserts in into the seq-sorted slice; it reports a duplicate
+// seq, which it leaves out.
+func insertBySeq(p []Input, in Input) ([]Input, bool) {
 	i := len(p)
 	for i > 0 && p[i-1].Seq > in.Seq {
 		i--
 	}
-	return slices.Insert(p, i, in)
+	if i > 0 && p[i-1].Seq == in.Seq {
+		return p, true
+	}
+	return slices.Insert(p, i, in), false
 }
 
 func dropFront(p []Input, k int) []Input {

@@ -75,9 +75,11 @@ func NewMoveParams(tickRate int) MoveParams {
 // follow, is:
 //
 //  1. Clamp: mx = clamp(in.MoveX, -127, 127), my = clamp(in.MoveY, -127, 127).
-//  2. Normalise: l = isqrt(mx*mx + my*my) where isqrt(n) = floor(sqrt(n));
-//     if l > 127 then mx = mx*127/l and my = my*127/l (both computed from
-//     the clamped values).
+//  2. Normalise: n = mx*mx + my*my; if n > 127*127 then l = ceil(sqrt(n))
+//     computed as r = isqrt(n) = floor(sqrt(n)), l = r + 1 if r*r < n else
+//     r; then mx = mx*127/l and my = my*127/l (both from the clamped
+//     values). Rounding the length up and the components towards zero keeps
+//     the stick vector no longer than 127.
 //  3. Desired velocity: dx = mx*MaxSpeed/127, dy = my*MaxSpeed/127.
 //  4. Rate limit: lim = Friction if mx == 0 and my == 0, else Accel;
 //     VX += clamp(dx-VX, -lim, lim); VY += clamp(dy-VY, -lim, lim).
@@ -102,7 +104,11 @@ func Move(b Body, in game.Input, p MoveParams, walls []Rect) Body {
 	const m = game.MoveMax
 	mx := clamp32(in.MoveX, -m, m)
 	my := clamp32(in.MoveY, -m, m)
-	if l := isqrt(int64(mx*mx + my*my)); l > m {
+	if n := mx*mx + my*my; n > m*m {
+		l := isqrt(int64(n))
+		if l*l < n {
+			l++
+		}
 		mx = mx * m / l
 		my = my * m / l
 	}
