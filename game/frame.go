@@ -27,23 +27,6 @@ type SeatView struct {
 	Occupied bool
 }
 
-// Roster is who sits where. A frame shares its roster pointer with the
-// previous frame while nobody joins, leaves or reconnects, so comparing
-// pointers tells a writer whether to send a new roster. Immutable.
-type Roster struct {
-	Version uint32
-	Players []RosterEntry // sorted by seat
-}
-
-// RosterEntry is one seated player.
-type RosterEntry struct {
-	Seat      Seat
-	PlayerID  string
-	Name      string
-	EntityID  uint32
-	Connected bool
-}
-
 // Tick is the tick the frame was taken at.
 func (f *Frame) Tick() uint32 { return f.tick }
 
