@@ -17,6 +17,7 @@ import (
 var (
 	ErrRoomFull   = errors.New("game: room is full")
 	ErrRoomClosed = errors.New("game: room has ended")
+	ErrNoSeat     = errors.New("game: player holds no seat in this room")
 )
 
 // Options are a room's collaborators. Nil fields get defaults: the system
@@ -86,6 +87,7 @@ type request struct {
 	member *Member
 	reason arbiterv1.RoomCloseReason
 	reply  chan joinReply
+	resume bool // join only if the player already holds a seat
 }
 
 type joinReply struct {
@@ -177,9 +179,20 @@ func (r *Room) TickPosition(t time.Time) (tick, fraction uint32) {
 // seat (connected, or within the rejoin grace) gets the same seat back and
 // the previous Member ends.
 func (r *Room) Join(ctx context.Context, player, name string) (JoinResult, error) {
+	return r.join(ctx, request{kind: reqJoin, player: player, name: name})
+}
+
+// Rejoin is Join for a player coming back: it fails with ErrNoSeat instead
+// of granting a new seat when the player's seat is gone (the grace ran out).
+func (r *Room) Rejoin(ctx context.Context, player, name string) (JoinResult, error) {
+	return r.join(ctx, request{kind: reqJoin, player: player, name: name, resume: true})
+}
+
+func (r *Room) join(ctx context.Context, req request) (JoinResult, error) {
 	reply := make(chan joinReply, 1)
+	req.reply = reply
 	select {
-	case r.ctl <- request{kind: reqJoin, player: player, name: name, reply: reply}:
+	case r.ctl <- req:
 	case <-r.done:
 		return JoinResult{}, ErrRoomClosed
 	case <-ctx.Done():
@@ -229,6 +242,9 @@ func (r *Room) Run(ctx context.Context) error {
 	r.sched.Store(s)
 	r.emptySince = now
 	r.log.Info("room started", "tick_rate", r.cfg.TickRate, "max_players", r.cfg.MaxPlayers)
+	// Frame 0, the world before the first tick, so that Latest is never nil
+	// once a join can have succeeded.
+	r.publish(0, now)
 
 	for next := uint32(1); ; next++ {
 		due := s.due(next)
@@ -322,7 +338,7 @@ func (r *Room) handleRequests(n uint32, now time.Time) arbiterv1.RoomCloseReason
 		req := <-r.ctl
 		switch req.kind {
 		case reqJoin:
-			res, err := r.join(req.player, req.name, n)
+			res, err := r.seat(req.player, req.name, req.resume, n)
 			req.reply <- joinReply{res, err}
 		case reqLeave:
 			if st := r.holding(req.member); st != nil {
@@ -351,7 +367,9 @@ func (r *Room) holding(m *Member) *seatState {
 	return st
 }
 
-func (r *Room) join(player, name string, n uint32) (JoinResult, error) {
+// seat admits player: back into its seat if it holds one, else into the
+// first free seat unless resumeOnly.
+func (r *Room) seat(player, name string, resumeOnly bool, n uint32) (JoinResult, error) {
 	for i, st := range r.seats {
 		if st != nil && st.player == player {
 			old := st.member
@@ -366,6 +384,9 @@ func (r *Room) join(player, name string, n uint32) (JoinResult, error) {
 			r.log.Info("player rejoined", "seat", i, "player", player, "tick", n)
 			return JoinResult{Member: st.member, Seat: Seat(i), EntityID: st.entity, Tick: n, Resumed: true, Info: r.game.Info()}, nil
 		}
+	}
+	if resumeOnly {
+		return JoinResult{}, ErrNoSeat
 	}
 	for i, st := range r.seats {
 		if st != nil {

@@ -21,8 +21,8 @@ func TestRoomNoDriftFakeClock(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	first := h.room.Latest()
 	start := first.Time().Add(-time.Duration(first.Tick()) * dt)
-	var f *Frame
-	for range 100_000 - 1 {
+	f := first
+	for range 100_000 - int(first.Tick()) {
 		f = h.step(time.Duration(rng.Int64N(int64(dt) - 1)))
 	}
 	if f.Tick() != 100_000 {
@@ -216,6 +216,13 @@ func TestJoinLeaveRejoin(t *testing.T) {
 	case <-a2.Member.Gone():
 	default:
 		t.Fatal("seat kept after the grace period")
+	}
+	c := make(chan error, 1)
+	go func() { _, err := h.room.Rejoin(context.Background(), "a", "a"); c <- err }()
+	h.waitCtl(1)
+	h.step(0)
+	if err := <-c; !errors.Is(err, ErrNoSeat) {
+		t.Fatalf("rejoin after the grace: %v, want ErrNoSeat", err)
 	}
 	if a2.Member.Reason() != arbiterv1.RoomCloseReason_ROOM_CLOSE_REASON_LEFT {
 		t.Fatalf("reason %v", a2.Member.Reason())
