@@ -1,0 +1,346 @@
+// Package node assembles one Arbiter server: rooms, matchmaker, parties,
+// the WebSocket gateway, and the admin endpoints, with the shutdown order
+// DESIGN.md sets. cmd/arbiter wraps it with flags and signals; integration
+// tests run it in-process on loopback.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/arbiter-gg/arbiter/game"
+	"github.com/arbiter-gg/arbiter/game/arena"
+	"github.com/arbiter-gg/arbiter/matchmaking"
+	"github.com/arbiter-gg/arbiter/net/gateway"
+	"github.com/arbiter-gg/arbiter/net/token"
+	arbiterv1 "github.com/arbiter-gg/arbiter/proto/arbiter/v1"
+)
+
+// Config is everything a node needs; cmd/arbiter fills it from flags.
+type Config struct {
+	// Addr is the public listen address (":8080"); AdminAddr serves
+	// /metrics and /debug/pprof ("127.0.0.1:9090"; empty: no admin server).
+	Addr, AdminAddr string
+	// TickRate and SnapshotEvery configure every room.
+	TickRate, SnapshotEvery int
+	// MaxPlayers and MaxRooms cap the whole server (0: no cap).
+	MaxPlayers, MaxRooms int
+	// Secret is the token signing key; empty means a random one.
+	Secret []byte
+	// AllowedOrigins are extra allowed browser origins (host patterns).
+	AllowedOrigins []string
+	// DrainTimeout is how long rooms may run on after a drain starts.
+	DrainTimeout time.Duration
+	// RejoinGrace is how long a dropped player keeps the seat (15 s).
+	RejoinGrace time.Duration
+	// Modes are the match modes (default matchmaking.DefaultModes()).
+	Modes []matchmaking.Mode
+	// RoundSeconds is the arena round length (default 180 s).
+	RoundSeconds int
+	// Gateway overrides edge limits; its TickRate and SnapshotEvery are set
+	// from the fields above.
+	Gateway gateway.Config
+	// Web is the built web client to serve at / (nil: a placeholder page).
+	Web fs.FS
+	// SendBuffer is each connection's kernel send buffer in bytes (default
+	// 64 KiB; negative: the OS default, which autotunes up to megabytes).
+	// A fixed, modest buffer bounds the memory a client that stops
+	// reading can pin, and lets the write deadline find it soon.
+	SendBuffer int
+	// Version is reported to clients.
+	Version string
+	Logger  *slog.Logger
+	Clock   game.Clock
+}
+
+// Node is a running server. Start it with Start; stop it with Shutdown.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	met     *gateway.Metrics
+	alloc   *matchmaking.LocalAllocator
+	mm      *matchmaking.Matchmaker
+	parties *matchmaking.Parties
+	gw      *gateway.Server
+
+	pub, admin         *http.Server
+	pubLn, adminLn     net.Listener
+	mmCancel           context.CancelFunc
+	mmDone             chan error
+	shutdownOnce       sync.Once
+	shutdownErr        error
+	RandomSecretLogged bool
+}
+
+// New wires a node; nothing listens until Start.
+func New(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = game.SystemClock{}
+	}
+	if cfg.TickRate == 0 {
+		cfg.TickRate = game.DefaultTickRate
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 1
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 30 * time.Second
+	}
+	if cfg.Modes == nil {
+		cfg.Modes = matchmaking.DefaultModes()
+	}
+	if cfg.Version == "" {
+		cfg.Version = "0.1.0-dev"
+	}
+	roomCfg := game.Config{TickRate: cfg.TickRate, SnapshotEvery: cfg.SnapshotEvery, RejoinGrace: cfg.RejoinGrace}
+	if err := roomCfg.WithDefaults().Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry()}
+	secret := cfg.Secret
+	if len(secret) == 0 {
+		secret = token.RandomKey()
+		n.RandomSecretLogged = true
+		n.log.Warn("no -secret given: using a random signing key for this process; tokens will not survive a restart or work on other nodes")
+	}
+	signer, err := token.NewSigner(secret, cfg.Clock.Now)
+	if err != nil {
+		return nil, err
+	}
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.met = gateway.NewMetrics(n.reg)
+
+	n.alloc = matchmaking.NewLocal(matchmaking.LocalConfig{
+		MaxRooms:   cfg.MaxRooms,
+		MaxPlayers: cfg.MaxPlayers,
+		Observer:   n.met,
+		NewGame: func(mode matchmaking.Mode, roomID string) (game.Game, game.Config, error) {
+			rc := roomCfg
+			rc.MaxPlayers = mode.MaxPlayers
+			g := arena.New(arena.Config{TickRate: cfg.TickRate, MaxPlayers: mode.MaxPlayers, RoundSeconds: cfg.RoundSeconds, Seed: seed()})
+			return g, rc, nil
+		},
+	}, cfg.Clock, n.log)
+	n.mm = matchmaking.New(matchmaking.Config{Modes: cfg.Modes}, n.alloc, cfg.Clock, n.log)
+	n.alloc.OnRoomEnd(n.roomEnded)
+	n.parties = matchmaking.NewParties(0, nil)
+	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arbiter_rooms", Help: "Running rooms."},
+		func() float64 { return float64(len(n.alloc.All())) }))
+	n.reg.MustRegister(newQueueCollector(n.mm))
+	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arbiter_players", Help: "Players holding a room seat."},
+		func() float64 {
+			total := 0
+			for _, r := range n.alloc.All() {
+				total += r.Stats().Players
+			}
+			return float64(total)
+		}))
+
+	gcfg := cfg.Gateway
+	gcfg.TickRate, gcfg.SnapshotEvery, gcfg.Version, gcfg.Web = cfg.TickRate, cfg.SnapshotEvery, cfg.Version, cfg.Web
+	gcfg.AllowedOrigins = cfg.AllowedOrigins
+	modes := make([]string, len(cfg.Modes))
+	for i, m := range cfg.Modes {
+		modes[i] = m.Name
+	}
+	n.gw, err = gateway.New(gcfg, gateway.Deps{
+		Matchmaker: n.mm, Parties: n.parties, Rooms: n.alloc, Signer: signer,
+		Metrics: n.met, Clock: cfg.Clock, Logger: n.log, Modes: modes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func seed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) | 1
+}
+
+// roomEnded reports a finished round's standings to the matchmaker so
+// ratings follow results. Called on the room's goroutine after it ended.
+func (n *Node) roomEnded(r *game.Room, mode string) {
+	f := r.Latest()
+	if f == nil {
+		return
+	}
+	var res *game.RoundResult
+	evs, _ := f.Events(0)
+	for _, ev := range evs {
+		if ev.Type == arbiterv1.EventType_EVENT_TYPE_ROUND_END && ev.Result != nil {
+			res = ev.Result
+		}
+	}
+	if res == nil {
+		return
+	}
+	bySeat := map[game.Seat]string{}
+	for _, p := range f.Roster().Players {
+		bySeat[p.Seat] = p.PlayerID
+	}
+	var ranking [][]string
+	lastRank := uint32(0)
+	for _, s := range res.Standings {
+		id, ok := bySeat[s.Seat]
+		if !ok {
+			continue
+		}
+		if s.Rank == lastRank && len(ranking) > 0 {
+			ranking[len(ranking)-1] = append(ranking[len(ranking)-1], id)
+		} else {
+			ranking = append(ranking, []string{id})
+		}
+		lastRank = s.Rank
+	}
+	if len(ranking) > 1 {
+		n.mm.ReportResult(mode, ranking)
+	}
+}
+
+// Start listens on the configured addresses and starts serving.
+func (n *Node) Start() error {
+	var err error
+	if n.pubLn, err = net.Listen("tcp", n.cfg.Addr); err != nil {
+		return fmt.Errorf("node: listen %s: %w", n.cfg.Addr, err)
+	}
+	if n.cfg.SendBuffer >= 0 {
+		size := n.cfg.SendBuffer
+		if size == 0 {
+			size = 64 << 10
+		}
+		n.pubLn = sendBufferListener{n.pubLn, size}
+	}
+	if n.cfg.AdminAddr != "" {
+		if n.adminLn, err = net.Listen("tcp", n.cfg.AdminAddr); err != nil {
+			n.pubLn.Close()
+			return fmt.Errorf("node: listen admin %s: %w", n.cfg.AdminAddr, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.mmCancel = cancel
+	n.mmDone = make(chan error, 1)
+	go func() { n.mmDone <- n.mm.Run(ctx) }()
+
+	n.pub = &http.Server{Handler: n.gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	go func() { _ = n.pub.Serve(n.pubLn) }()
+	if n.adminLn != nil {
+		n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = n.admin.Serve(n.adminLn) }()
+	}
+	n.log.Info("arbiter listening", "addr", n.pubLn.Addr().String(), "admin", n.AdminAddr(), "open", "http://"+browserAddr(n.pubLn.Addr()))
+	return nil
+}
+
+func browserAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func (n *Node) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// Addr is the public address actually bound (useful with port 0).
+func (n *Node) Addr() string { return n.pubLn.Addr().String() }
+
+// AdminAddr is the admin address actually bound, or "".
+func (n *Node) AdminAddr() string {
+	if n.adminLn == nil {
+		return ""
+	}
+	return n.adminLn.Addr().String()
+}
+
+// Gateway is the node's edge, for tests.
+func (n *Node) Gateway() *gateway.Server { return n.gw }
+
+// Allocator is the node's room allocator, for tests.
+func (n *Node) Allocator() *matchmaking.LocalAllocator { return n.alloc }
+
+// Matchmaker is the node's matchmaker, for tests.
+func (n *Node) Matchmaker() *matchmaking.Matchmaker { return n.mm }
+
+// Registry is the node's Prometheus registry.
+func (n *Node) Registry() *prometheus.Registry { return n.reg }
+
+// Shutdown drains the node in order: stop matchmaking, refuse new rooms
+// (readiness turns false), let running rooms play on until they end or the
+// drain timeout (or ctx) runs out, end the rest (players get RoomClosed
+// DRAIN), close every session with 1001, then stop listening. It runs once;
+// later calls return the first result.
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.shutdownOnce.Do(func() { n.shutdownErr = n.shutdown(ctx) })
+	return n.shutdownErr
+}
+
+func (n *Node) shutdown(ctx context.Context) error {
+	start := time.Now()
+	n.log.Info("drain started", "timeout", n.cfg.DrainTimeout)
+	n.gw.Drain()
+	n.mm.Stop()
+	n.alloc.Drain()
+	wctx, cancel := context.WithTimeout(ctx, n.cfg.DrainTimeout)
+	if err := n.alloc.Wait(wctx); err != nil {
+		n.log.Info("drain timeout: ending the remaining rooms", "rooms", len(n.alloc.All()))
+	}
+	cancel()
+	n.alloc.Close()
+	n.mmCancel()
+	<-n.mmDone
+	cctx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	errs := []error{n.gw.CloseAll(cctx)}
+	errs = append(errs, n.pub.Shutdown(cctx))
+	if n.admin != nil {
+		errs = append(errs, n.admin.Shutdown(cctx))
+	}
+	n.log.Info("drain finished", "took", time.Since(start).Round(time.Millisecond))
+	return errors.Join(errs...)
+}
+
+// sendBufferListener sets each accepted connection's send buffer.
+type sendBufferListener struct {
+	net.Listener
+	size int
+}
+
+func (l sendBufferListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(l.size)
+	}
+	return c, err
+}

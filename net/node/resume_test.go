@@ -1,0 +1,94 @@
+package node
+
+import (
+	"testing"
+	"time"
+
+	"github.com/arbiter-gg/arbiter/net/client"
+	arbiterv1 "github.com/arbiter-gg/arbiter/proto/arbiter/v1"
+)
+
+func pair(t *testing.T, n *Node) (*client.Client, *client.Client, *arbiterv1.Joined) {
+	t.Helper()
+	a := dial(t, n, "a", client.Options{})
+	b := dial(t, n, "b", client.Options{})
+	done := make(chan error, 1)
+	go func() { _, err := b.Play(ctxT(t, 15*time.Second), "duel"); done <- err }()
+	ja := must[*arbiterv1.Joined](t)(a.Play(ctxT(t, 15*time.Second), "duel"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WaitSynced(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, ja
+}
+
+// A client that loses its connection mid-round and comes back with its
+// session token within the grace period gets the same seat and a full
+// snapshot; after the grace period the seat is gone.
+func TestReconnectResumesSeat(t *testing.T) {
+	n := startNode(t, Config{RejoinGrace: 1500 * time.Millisecond})
+	a, b, ja := pair(t, n)
+	d := drive([]*client.Client{a, b}, 30)
+	time.Sleep(300 * time.Millisecond)
+	d.halt()
+
+	a.Drop()
+	var fullAfterResume bool
+	var seen int
+	a2, err := client.Reconnect(ctxT(t, 5*time.Second), wsURL(n), a, client.Options{
+		Name: "a",
+		OnMessage: func(m *arbiterv1.ServerMessage) {
+			if s := m.GetSnapshot(); s != nil {
+				if seen == 0 {
+					fullAfterResume = s.GetBaseAge() == 0
+				}
+				seen++
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a2.Close() })
+	if !a2.Welcome().GetResumed() || a2.PlayerID() != a.PlayerID() {
+		t.Fatalf("welcome %v", a2.Welcome())
+	}
+	j2 := must[*arbiterv1.Joined](t)(a2.WaitJoined(ctxT(t, 5*time.Second)))
+	if j2.GetRoomId() != ja.GetRoomId() || j2.GetSeat() != ja.GetSeat() {
+		t.Fatalf("resumed into room %s seat %d, want %s seat %d", j2.GetRoomId(), j2.GetSeat(), ja.GetRoomId(), ja.GetSeat())
+	}
+	if err := a2.WaitSynced(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if !fullAfterResume {
+		t.Fatal("the first snapshot after the resume was not full")
+	}
+	// Inputs count from 1 again and are acked.
+	d = drive([]*client.Client{a2}, 30)
+	eventually(t, 5*time.Second, "acks after resume", func() bool { return a2.State().AckSeq >= 5 })
+	d.halt()
+
+	// Drop again and stay away past the grace period.
+	a2.Drop()
+	eventually(t, 5*time.Second, "seat freed", func() bool {
+		ro := b.State().Roster
+		return ro != nil && len(ro.GetPlayers()) == 1
+	})
+	a3, err := client.Reconnect(ctxT(t, 5*time.Second), wsURL(n), a2, client.Options{Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a3.Close() })
+	if !a3.Welcome().GetResumed() || a3.PlayerID() != a.PlayerID() {
+		t.Fatal("identity not resumed")
+	}
+	rc, err := a3.WaitRoomClosed(ctxT(t, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.GetReason() != arbiterv1.RoomCloseReason_ROOM_CLOSE_REASON_LEFT || a3.Joined() != nil {
+		t.Fatalf("after the grace: %v joined=%v", rc, a3.Joined())
+	}
+}
