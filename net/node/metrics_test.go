@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -42,5 +43,33 @@ func TestMetricsExposed(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(text)
+	}
+}
+
+// The arena's map is served for clients to render and predict with.
+func TestMapServed(t *testing.T) {
+	n := startNode(t, Config{})
+	resp, err := http.Get("http://" + n.Addr() + "/v1/maps/arena/yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Name  string     `json:"name"`
+		Scale int        `json:"scale"`
+		Walls [][4]int32 `json:"walls"`
+		Move  map[string]struct{ MaxSpeed int32 }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if err != nil || m.Name != "arena/yard" || m.Scale != 8 || len(m.Walls) < 4 || m.Move["30"].MaxSpeed != 58 {
+		t.Fatalf("%+v %v", m, err)
+	}
+	resp, err = http.Get("http://" + n.Addr() + "/v1/maps/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("unknown map: %d", resp.StatusCode)
 	}
 }

@@ -7,6 +7,7 @@ package node
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -241,7 +243,7 @@ func (n *Node) Start() error {
 	n.mmDone = make(chan error, 1)
 	go func() { n.mmDone <- n.mm.Run(ctx) }()
 
-	n.pub = &http.Server{Handler: n.gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	n.pub = &http.Server{Handler: n.publicHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
 	go func() { _ = n.pub.Serve(n.pubLn) }()
 	if n.adminLn != nil {
 		n.admin = &http.Server{Handler: n.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
@@ -260,6 +262,24 @@ func browserAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// publicHandler is the gateway plus the game's static data: the arena maps
+// at /v1/maps/{name} (e.g. /v1/maps/arena/yard) as JSON.
+func (n *Node) publicHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", n.gw.Handler())
+	mux.HandleFunc("GET /v1/maps/", func(w http.ResponseWriter, r *http.Request) {
+		m, ok := arena.Maps()[strings.TrimPrefix(r.URL.Path, "/v1/maps/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "max-age=300")
+		_ = json.NewEncoder(w).Encode(m)
+	})
+	return mux
 }
 
 func (n *Node) adminHandler() http.Handler {
