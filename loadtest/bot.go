@@ -129,7 +129,13 @@ func (b *bot) run(ctx context.Context) {
 	b.r.connected.Add(1)
 	defer func() {
 		b.r.connected.Add(-1)
-		b.inGame.Store(false)
+		if b.inGame.Swap(false) {
+			// Leave like a player who quits, so the seat frees at once
+			// instead of after the rejoin grace.
+			lctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = b.c.LeaveRoom(lctx)
+			cancel()
+		}
 		_ = b.c.Close()
 	}()
 	tickRate := int(c.Welcome().GetServer().GetTickRate())

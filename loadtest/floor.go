@@ -157,6 +157,9 @@ type floorBot struct {
 	phase    time.Time    // earliest estimate of when tick 0 started (arrival - n·dt)
 	phaseAt  time.Time    // when phase was last re-anchored
 	lastTick atomic.Int64 // unix ns when the last floor message arrived
+	meant    [256]uint32  // seq % 256 → tick the input aimed at
+	margin   time.Duration
+	onTime   int
 }
 
 func (f *floorBot) run(ctx context.Context) {
@@ -216,6 +219,16 @@ func (f *floorBot) run(ctx context.Context) {
 				if t := f.sent[s%256]; !t.IsZero() {
 					f.r.rec.ackLatency(now.Sub(t))
 				}
+				// The same adaptive margin as Arbiter's bots.
+				if want := f.meant[s%256]; want != 0 && cfg.Align {
+					if tickN > want {
+						f.onTime = 0
+						f.margin = min(f.margin+time.Millisecond, maxMargin)
+					} else if f.onTime++; f.onTime >= 90 {
+						f.onTime = 0
+						f.margin = max(f.margin-250*time.Microsecond, minMargin)
+					}
+				}
 			}
 			if ack > f.acked {
 				f.acked = ack
@@ -226,6 +239,10 @@ func (f *floorBot) run(ctx context.Context) {
 
 	dt := time.Second / time.Duration(cfg.TickRate)
 	msg := make([]byte, cfg.FloorInputBytes)
+	f.mu.Lock()
+	f.margin = cfg.Margin
+	f.mu.Unlock()
+	var aimed uint32
 	timer := time.NewTimer(time.Duration(f.rng.Int64N(int64(dt))))
 	defer timer.Stop()
 	next := time.Now()
@@ -243,6 +260,7 @@ func (f *floorBot) run(ctx context.Context) {
 		f.seq++
 		seq := f.seq
 		f.sent[seq%256] = time.Now()
+		f.meant[seq%256] = aimed
 		f.mu.Unlock()
 		binary.LittleEndian.PutUint32(msg, seq)
 		if err := conn.Write(ctx, websocket.MessageBinary, msg); err != nil {
@@ -252,15 +270,17 @@ func (f *floorBot) run(ctx context.Context) {
 		// Next send: aligned to arrive just before the floor's next tick
 		// (its messages mark the tick starts), or free-running.
 		f.mu.Lock()
-		phase := f.phase
+		phase, margin := f.phase, f.margin
 		f.mu.Unlock()
 		if cfg.Align && !phase.IsZero() {
-			// Arrive margin before the next tick start.
+			// Arrive margin before the start of the next tick k.
 			k := time.Since(phase)/dt + 1
-			next = phase.Add(k*dt - cfg.Margin)
+			next = phase.Add(k*dt - margin)
 			for !next.After(time.Now()) {
+				k++
 				next = next.Add(dt)
 			}
+			aimed = uint32(k)
 		} else {
 			next = next.Add(dt)
 			if time.Since(next) > dt {

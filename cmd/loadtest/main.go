@@ -19,9 +19,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/arbiter-gg/arbiter/loadtest"
 )
@@ -43,6 +43,7 @@ type flags struct {
 	capStep, capMax         int
 	floorServe              string
 	floorSnapBytes, floorIn int
+	cpuProfile              string
 }
 
 func parse(args []string, stderr io.Writer) (flags, error) {
@@ -71,6 +72,7 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.floorServe, "floor-serve", "", "internal: serve the floor on this address")
 	fs.IntVar(&f.floorSnapBytes, "floor-snapshot-bytes", 0, "internal/override: floor message size (default: Arbiter's measured snapshot size)")
 	fs.IntVar(&f.floorIn, "floor-input-bytes", 0, "internal/override: floor input size (default: Arbiter's measured input size)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write the loadtest's own CPU profile to this file")
 	err := fs.Parse(args)
 	return f, err
 }
@@ -84,6 +86,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	if f.floorServe != "" {
 		return serveFloor(ctx, f, stdout)
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg := f.cfg
 	cfg.Status = func(s string) { fmt.Fprintln(stderr, s) }
@@ -217,5 +229,3 @@ func writeFile(path string, write func(io.Writer) error) error {
 	}
 	return fh.Close()
 }
-
-var _ = time.Second
