@@ -158,6 +158,18 @@ func (r *Room) CloseReason() (arbiterv1.RoomCloseReason, error) {
 // Stats returns the room's counters.
 func (r *Room) Stats() Stats { return r.stats.snapshot() }
 
+// TickPercentile is the q quantile (0 to 1) of the room's last 256 tick
+// durations, e.g. 0.99 for the p99 the dashboard shows.
+func (r *Room) TickPercentile(q float64) time.Duration { return r.stats.tickPercentile(q) }
+
+// Started is when Run began (zero before).
+func (r *Room) Started() time.Time {
+	if s := r.sched.Load(); s != nil {
+		return s.start.Add(s.dt)
+	}
+	return time.Time{}
+}
+
 // Close asks the room to end at its next tick with the given reason. It does
 // not wait; watch Done.
 func (r *Room) Close(reason arbiterv1.RoomCloseReason) {
@@ -280,6 +292,7 @@ func (r *Room) Run(ctx context.Context) error {
 		took := r.clock.Now().Sub(now)
 		r.stats.ticks.Add(1)
 		r.stats.lastTick.Store(int64(took))
+		r.stats.recordTick(took)
 		if int64(took) > r.stats.maxTick.Load() {
 			r.stats.maxTick.Store(int64(took))
 		}

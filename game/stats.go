@@ -1,6 +1,7 @@
 package game
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -87,6 +88,30 @@ type counters struct {
 	dropped                                 [numDropReasons]atomic.Uint64
 	players                                 atomic.Int64
 	lastTick, maxTick                       atomic.Int64
+	recent                                  [recentTicks]atomic.Int64 // last tick durations, ring
+	recentN                                 atomic.Uint64
+}
+
+// recentTicks is how many tick durations a room keeps for its percentile.
+const recentTicks = 256
+
+func (c *counters) recordTick(d time.Duration) {
+	n := c.recentN.Add(1) - 1
+	c.recent[n%recentTicks].Store(int64(d))
+}
+
+// tickPercentile is the q quantile (0..1) of the recent tick durations.
+func (c *counters) tickPercentile(q float64) time.Duration {
+	n := min(c.recentN.Load(), recentTicks)
+	if n == 0 {
+		return 0
+	}
+	ds := make([]int64, n)
+	for i := range ds {
+		ds[i] = c.recent[i].Load()
+	}
+	slices.Sort(ds)
+	return time.Duration(ds[int(q*float64(n-1))])
 }
 
 func (c *counters) snapshot() Stats {

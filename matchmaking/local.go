@@ -59,15 +59,17 @@ type LocalAllocator struct {
 	draining bool
 	closed   bool
 	onEnd    []func(*game.Room, string)
+	onStart  []func(*game.Room, string)
 	changed  chan struct{} // closed and replaced whenever running drops
 }
 
 // localRoom is a room of a LocalAllocator; it implements Room.
 type localRoom struct {
-	a     *LocalAllocator
-	room  *game.Room
-	mode  string
-	seats int
+	a       *LocalAllocator
+	room    *game.Room
+	mode    string
+	mapName string
+	seats   int
 	// reserved maps a player to when the reservation lapses; guarded by
 	// a.mu.
 	reserved map[string]time.Time
@@ -129,7 +131,31 @@ func (a *LocalAllocator) Allocate(ctx context.Context, mode Mode) (Room, error) 
 	a.running++
 	a.wg.Add(1)
 	go a.run(lr)
+	for _, f := range a.onStart {
+		f(lr.room, lr.mode)
+	}
 	return lr, nil
+}
+
+// OnRoomStart registers f to be called (on the allocating goroutine, with
+// the allocator's lock held: f must only note the event) for every room
+// that starts.
+func (a *LocalAllocator) OnRoomStart(f func(r *game.Room, mode string)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.onStart = append(a.onStart, f)
+}
+
+// MapOf names the map of the running room with the given id, or "".
+func (a *LocalAllocator) MapOf(id string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, lr := range a.rooms {
+		if lr.room.ID() == id {
+			return lr.mapName
+		}
+	}
+	return ""
 }
 
 // capacityLocked reports why another room of mode cannot open now. a.mu
@@ -164,7 +190,8 @@ func (a *LocalAllocator) build(mode Mode) (*localRoom, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matchmaking: new %s room: %w", mode.Name, err)
 	}
-	return &localRoom{a: a, room: r, mode: mode.Name, seats: r.Config().MaxPlayers, reserved: map[string]time.Time{}}, nil
+	// Info before Run, while nothing else touches the game.
+	return &localRoom{a: a, room: r, mode: mode.Name, mapName: g.Info().Map, seats: r.Config().MaxPlayers, reserved: map[string]time.Time{}}, nil
 }
 
 // run is a room's goroutine: it runs the room, takes it off the list, then

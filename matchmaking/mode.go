@@ -37,6 +37,9 @@ type Mode struct {
 	// Timeout drops a ticket (TimedOut) that has waited this long. Zero
 	// means DefaultTimeout.
 	Timeout time.Duration
+	// Spectate lets players watch this mode's rooms (the operator's
+	// dashboard may watch any room).
+	Spectate bool
 }
 
 // DefaultTimeout is the Timeout of a Mode that sets none.
@@ -51,6 +54,7 @@ func DefaultModes() []Mode {
 			MinPlayers: 2,
 			MaxPlayers: 8,
 			Backfill:   true,
+			Spectate:   true,
 			FillWait:   2 * time.Second,
 			Timeout:    DefaultTimeout,
 		},

@@ -5,7 +5,7 @@
 // the flag's name in upper case with dashes as underscores (-tick-rate is
 // ARBITER_TICK_RATE); a flag on the command line wins.
 //
-// SIGTERM or SIGINT drains the server: matchmaking stops, /readyz turns 503,
+// SIGTERM or SIGINT (or the dashboard's Drain button) drains the server: matchmaking stops, /readyz turns 503,
 // running rounds play on until they end or -drain-timeout passes, then
 // sessions close with 1001 and the process exits. A second signal exits at
 // once.
@@ -42,7 +42,7 @@ func main() {
 }
 
 type options struct {
-	addr, adminAddr, secret, origins, logLevel, logFormat, webDir string
+	addr, adminAddr, adminToken, secret, origins, logLevel, logFormat, webDir string
 	tickRate, snapshotEvery, maxPlayers, maxRooms, roundSeconds   int
 	drainTimeout, rejoinGrace                                     time.Duration
 }
@@ -53,6 +53,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", ":8080", "public address: WebSocket /v1/connect, /healthz, /readyz and the web client")
 	fs.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9090", "admin address: /metrics and /debug/pprof (empty: off)")
+	fs.StringVar(&o.adminToken, "admin-token", "", "bearer token for the admin address (/metrics, /debug/pprof, /dashboard); required when -admin-addr is not loopback")
 	fs.IntVar(&o.tickRate, "tick-rate", 30, "room simulation ticks per second (10 to 128)")
 	fs.IntVar(&o.snapshotEvery, "snapshot-every", 1, "send a snapshot every N ticks")
 	fs.IntVar(&o.maxPlayers, "max-players", 0, "most players seated at once across all rooms (0: no limit); when full, tickets wait")
@@ -126,7 +127,7 @@ func run(args []string, stderr io.Writer, getenv func(string) string) error {
 		web = os.DirFS(o.webDir)
 	}
 	n, err := node.New(node.Config{
-		Addr: o.addr, AdminAddr: o.adminAddr,
+		Addr: o.addr, AdminAddr: o.adminAddr, AdminToken: o.adminToken,
 		TickRate: o.tickRate, SnapshotEvery: o.snapshotEvery,
 		MaxPlayers: o.maxPlayers, MaxRooms: o.maxRooms,
 		Secret: []byte(o.secret), AllowedOrigins: origins,
@@ -141,8 +142,12 @@ func run(args []string, stderr io.Writer, getenv func(string) string) error {
 	}
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	s := <-sig
-	log.Info("signal received: draining (send it again to exit at once)", "signal", s.String())
+	select {
+	case s := <-sig:
+		log.Info("signal received: draining (send it again to exit at once)", "signal", s.String())
+	case <-n.DrainRequested():
+		log.Info("drain requested from the dashboard (SIGTERM exits at once)")
+	}
 	go func() {
 		s := <-sig
 		log.Warn("second signal: exiting now", "signal", s.String())

@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -107,7 +109,7 @@ func (s *Server) modeOf(r *game.Room) string {
 }
 
 func (ss *session) enterRoom(res game.JoinResult, room *game.Room, mode string) {
-	ss.member, ss.room, ss.mode = res.Member, room, mode
+	ss.member, ss.room, ss.mode, ss.spectating = res.Member, room, mode, nil
 	ss.srv.setSeat(ss.player, room.ID())
 	ss.send(outItem{join: &joinItem{res: res, room: room, mode: mode}})
 }
@@ -153,6 +155,7 @@ func (ss *session) onFindMatch(f *arbiterv1.FindMatch) {
 func (s *Server) deliverUpdate(u matchmaking.Update, start time.Time) {
 	if u.State == matchmaking.Found {
 		s.met.MatchWait.WithLabelValues(u.Mode).Observe(u.Elapsed.Seconds())
+		s.waits.add(u.Mode, u.Elapsed)
 		tok := s.deps.Signer.Sign(token.Claims{Kind: token.KindJoin, Player: u.PlayerID, Room: u.RoomID}, s.cfg.JoinTTL)
 		s.sendTo(u.PlayerID, &arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_MatchFound{MatchFound: &arbiterv1.MatchFound{
 			RoomId: u.RoomID, JoinToken: tok, Endpoint: s.cfg.Endpoint, Mode: u.Mode,
@@ -250,4 +253,58 @@ func (s *Server) partyNotifier(player string) func(matchmaking.PartyState) {
 		}
 		s.sendTo(player, &arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_Party{Party: m}})
 	}
+}
+
+func (ss *session) onSpectate(sp *arbiterv1.Spectate) {
+	srv := ss.srv
+	if ss.inRoom() {
+		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_ALREADY_IN_ROOM, "leave the room before watching another")
+		return
+	}
+	room, ok := srv.deps.Rooms.Room(sp.GetRoomId())
+	if !ok {
+		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_ROOM_CLOSED, "no such room")
+		return
+	}
+	mode := srv.modeOf(room)
+	if !ss.admin && !srv.cfg.SpectateModes[mode] {
+		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_NOT_ALLOWED, "rooms of this mode cannot be watched")
+		return
+	}
+	ss.spectating, ss.room = room, room
+	ss.send(outItem{join: &joinItem{room: room, mode: mode, spectate: true, res: game.JoinResult{Tick: room.Latest().Tick()}}})
+}
+
+// waits keeps the most recent match wait times per mode for the dashboard.
+type waits struct {
+	mu sync.Mutex // guards byMode
+	by map[string][]time.Duration
+}
+
+const keptWaits = 256
+
+func (w *waits) add(mode string, d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.by == nil {
+		w.by = map[string][]time.Duration{}
+	}
+	l := append(w.by[mode], d)
+	if len(l) > keptWaits {
+		l = l[len(l)-keptWaits:]
+	}
+	w.by[mode] = l
+}
+
+// MatchWaits returns the median and 99th percentile of the recent waits
+// from FindMatch to MatchFound in mode.
+func (s *Server) MatchWaits(mode string) (p50, p99 time.Duration) {
+	s.waits.mu.Lock()
+	l := slices.Clone(s.waits.by[mode])
+	s.waits.mu.Unlock()
+	if len(l) == 0 {
+		return 0, 0
+	}
+	slices.Sort(l)
+	return l[len(l)/2], l[(len(l)-1)*99/100]
 }

@@ -208,11 +208,19 @@ func (ss *session) handle(m *arbiterv1.ClientMessage) {
 	case *arbiterv1.ClientMessage_LeaveRoom:
 		ss.srv.met.MessagesIn.WithLabelValues("leave_room").Inc()
 		if !ss.limited(kindOther) {
-			if ss.inRoom() {
+			if ss.spectating != nil {
+				ss.spectating = nil
+				ss.send(outItem{join: &joinItem{leave: true}})
+			} else if ss.inRoom() {
 				ss.member.Leave()
 			} else {
 				ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_NOT_IN_ROOM, "not in a room")
 			}
+		}
+	case *arbiterv1.ClientMessage_Spectate:
+		ss.srv.met.MessagesIn.WithLabelValues("spectate").Inc()
+		if !ss.limited(kindMatch) {
+			ss.onSpectate(v.Spectate)
 		}
 	case *arbiterv1.ClientMessage_Hello:
 		ss.srv.met.MessagesIn.WithLabelValues("hello").Inc()
@@ -241,6 +249,16 @@ func (ss *session) inRoom() bool {
 }
 
 func (ss *session) onInput(p *arbiterv1.Input) {
+	if ss.spectating != nil && !ss.inRoom() {
+		ss.srv.met.Drops.WithLabelValues("input_spectator").Inc()
+		now := ss.srv.deps.Clock.Now()
+		ss.abused(now, "inputs while spectating")
+		if now.Sub(ss.lastLimitErr) >= time.Second {
+			ss.lastLimitErr = now
+			ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_SPECTATOR, "spectators cannot send input")
+		}
+		return
+	}
 	if !ss.inRoom() {
 		ss.srv.met.Drops.WithLabelValues("input_not_in_room").Inc()
 		return // inputs racing a leave are normal; no error

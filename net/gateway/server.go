@@ -64,6 +64,9 @@ type Config struct {
 	// Web is the web client to serve at /; nil serves a page that says how
 	// to build it.
 	Web fs.FS
+	// SpectateModes lists the modes whose rooms players may watch
+	// (Spectate); the admin dashboard may watch any room.
+	SpectateModes map[string]bool
 }
 
 func (c Config) withDefaults() Config {
@@ -145,10 +148,12 @@ type Server struct {
 	closed   atomic.Bool
 	wg       sync.WaitGroup // one per live session
 
-	mu       sync.Mutex            // guards sessions, byPlayer, seats
+	mu       sync.Mutex            // guards sessions, byPlayer, seats, watchers
 	sessions map[*session]struct{} // every live session
 	byPlayer map[string]*session   // the session of each player that said Hello
 	seats    map[string]string     // player id → id of the room it holds a seat in
+	watchers map[string]int        // room id → spectators
+	waits    waits                 // recent match waits, for the dashboard
 }
 
 // New returns a server; serve its Handler.
@@ -175,6 +180,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		sessions: make(map[*session]struct{}),
 		byPlayer: make(map[string]*session),
 		seats:    make(map[string]string),
+		watchers: make(map[string]int),
 	}, nil
 }
 
@@ -281,4 +287,33 @@ func (s *Server) seatOf(player string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.seats[player]
+}
+
+// spectator adjusts a room's spectator count.
+func (s *Server) spectator(room string, delta int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.watchers[room] += delta
+	if s.watchers[room] <= 0 {
+		delete(s.watchers, room)
+	}
+}
+
+// Spectators returns the number of spectators per room id.
+func (s *Server) Spectators() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.watchers))
+	for k, v := range s.watchers {
+		out[k] = v
+	}
+	return out
+}
+
+// mapOf names a room's map for a spectator's Joined.
+func (s *Server) mapOf(r *game.Room) string {
+	if m, ok := s.deps.Rooms.(interface{ MapOf(id string) string }); ok {
+		return m.MapOf(r.ID())
+	}
+	return ""
 }

@@ -42,7 +42,10 @@ type session struct {
 	failing    atomic.Bool // an Error-then-close is queued; the reader stops
 	wt         *time.Timer // write deadline: closes the connection when it fires
 
+	admin bool // accepted on the admin address: may spectate any room
+
 	// reader
+	spectating   *game.Room
 	player, name string
 	hello        bool
 	member       *game.Member
@@ -69,11 +72,22 @@ type joinItem struct {
 	res  game.JoinResult
 	room *game.Room
 	mode string
+	// spectate: watch room without a seat (res is empty).
+	spectate bool
+	// leave: stop spectating.
+	leave bool
 }
 
 // serveWS accepts a WebSocket and runs the session's reader on this
 // goroutine until the connection ends.
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) }
+
+// ServeAdminWS serves a session for the operator's dashboard: the same
+// protocol, allowed to spectate any room. Mount it on the admin address
+// only, behind its authentication.
+func (s *Server) ServeAdminWS(w http.ResponseWriter, r *http.Request) { s.serve(w, r, true) }
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, admin bool) {
 	if s.closed.Load() {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
@@ -93,6 +107,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// answer it with an Error before closing with 1009.
 	conn.SetReadLimit(int64(s.cfg.ReadLimit) + 1)
 	ss := &session{
+		admin:      admin,
 		srv:        s,
 		conn:       conn,
 		log:        s.log.With("remote", r.RemoteAddr),
@@ -218,6 +233,11 @@ func (ss *session) write(b []byte, kind string) error {
 func (ss *session) writeLoop() {
 	defer close(ss.writerDone)
 	w := writer{ss: ss}
+	defer func() {
+		if w.spect {
+			ss.srv.spectator(w.room.ID(), -1)
+		}
+	}()
 	for {
 		select {
 		case <-ss.closing:
@@ -245,6 +265,8 @@ type writer struct {
 	buf    []byte
 	member *game.Member
 	room   *game.Room
+	viewer game.Seat       // the member's seat; -1 for a spectator
+	spect  bool            // watching, not playing
 	base   *game.Frame     // the last frame written to this client
 	roster *game.Roster    // the last roster written
 	next   <-chan struct{} // base's Next: a newer frame exists
@@ -266,16 +288,40 @@ func (w *writer) msg(m *arbiterv1.ServerMessage, kind string) bool {
 }
 
 func (w *writer) item(it outItem) bool {
-	if it.join != nil {
-		j := it.join
-		w.member, w.room = j.res.Member, j.room
-		w.base, w.roster, w.gone = nil, nil, j.res.Member.Gone()
+	if j := it.join; j != nil && j.leave {
+		if w.spect {
+			w.ss.srv.spectator(w.room.ID(), -1)
+			roomID := w.room.ID()
+			w.reset()
+			if !w.msg(&arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_RoomClosed{RoomClosed: &arbiterv1.RoomClosed{
+				RoomId: roomID, Reason: arbiterv1.RoomCloseReason_ROOM_CLOSE_REASON_LEFT, Message: "you stopped watching",
+			}}}, "room_closed") {
+				return false
+			}
+		}
+	} else if j != nil {
+		if w.spect {
+			w.ss.srv.spectator(w.room.ID(), -1)
+		}
+		w.reset()
+		w.room, w.spect = j.room, j.spectate
+		if j.spectate {
+			w.viewer, w.gone = -1, j.room.Done()
+			w.ss.srv.spectator(j.room.ID(), +1)
+		} else {
+			w.member, w.viewer, w.gone = j.res.Member, j.res.Member.Seat(), j.res.Member.Gone()
+		}
 		info := j.res.Info
+		if j.spectate {
+			if f := j.room.Latest(); f != nil {
+				info.Map = w.ss.srv.mapOf(j.room)
+			}
+		}
 		cfg := j.room.Config()
 		ok := w.msg(&arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_Joined{Joined: &arbiterv1.Joined{
-			RoomId: j.room.ID(), Mode: j.mode, Seat: uint32(j.res.Seat), Tick: j.res.Tick,
+			RoomId: j.room.ID(), Mode: j.mode, Seat: uint32(max(w.viewer, 0)), Tick: j.res.Tick,
 			TickRate: uint32(cfg.TickRate), SnapshotEvery: uint32(cfg.SnapshotEvery),
-			RoundEndTick: info.RoundEndTick, Map: info.Map,
+			RoundEndTick: info.RoundEndTick, Map: info.Map, Spectator: j.spectate,
 		}}}, "joined")
 		if !ok {
 			return false
@@ -328,7 +374,7 @@ func (w *writer) snapshot(f *game.Frame) bool {
 	if !game.EventsComplete(f, w.base) {
 		w.ss.srv.met.EventsLost.Inc()
 	}
-	w.buf = w.enc.AppendSnapshot(w.buf[:0], f, w.base, w.member.Seat())
+	w.buf = w.enc.AppendSnapshot(w.buf[:0], f, w.base, w.viewer)
 	if err := w.ss.write(w.buf, "snapshot"); err != nil {
 		w.ss.closeNow("write_error")
 		return false
@@ -338,13 +384,25 @@ func (w *writer) snapshot(f *game.Frame) bool {
 	return true
 }
 
+// reset forgets the writer's room.
+func (w *writer) reset() {
+	w.member, w.room, w.base, w.roster, w.next, w.gone, w.spect, w.viewer = nil, nil, nil, nil, nil, nil, false, 0
+}
+
 // left handles the end of the writer's seat: the player left, the grace ran
-// out, another connection took the seat over, or the room ended.
+// out, another connection took the seat over, or the room ended (for a
+// spectator, only the last).
 func (w *writer) left() bool {
-	reason := w.member.Reason()
 	roomID := w.room.ID()
-	w.ss.srv.clearSeat(w.member.PlayerID(), roomID, w.ss)
-	w.member, w.room, w.base, w.roster, w.next, w.gone = nil, nil, nil, nil, nil, nil
+	var reason arbiterv1.RoomCloseReason
+	if w.spect {
+		reason, _ = w.room.CloseReason()
+		w.ss.srv.spectator(roomID, -1)
+	} else {
+		reason = w.member.Reason()
+		w.ss.srv.clearSeat(w.member.PlayerID(), roomID, w.ss)
+	}
+	w.reset()
 	return w.msg(&arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_RoomClosed{RoomClosed: &arbiterv1.RoomClosed{
 		RoomId: roomID, Reason: reason, Message: closeMessage(reason),
 	}}}, "room_closed")

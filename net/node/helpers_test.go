@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"testing"
@@ -137,3 +138,5 @@ func describe(c *client.Client) string {
 }
 
 func inputSeq(seq uint32) game.Input { return game.Input{Seq: seq, MoveX: 1} }
+
+func splitPort(addr string) (string, string, error) { return net.SplitHostPort(addr) }

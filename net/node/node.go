@@ -7,22 +7,20 @@ package node
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/arbiter-gg/arbiter/game"
 	"github.com/arbiter-gg/arbiter/game/arena"
@@ -63,6 +61,9 @@ type Config struct {
 	// A fixed, modest buffer bounds the memory a client that stops
 	// reading can pin, and lets the write deadline find it soon.
 	SendBuffer int
+	// AdminToken guards the admin address; required when AdminAddr is not
+	// loopback.
+	AdminToken string
 	// Version is reported to clients.
 	Version string
 	Logger  *slog.Logger
@@ -87,6 +88,13 @@ type Node struct {
 	shutdownOnce       sync.Once
 	shutdownErr        error
 	RandomSecretLogged bool
+
+	health     *healthHub
+	healthCtx  context.Context
+	healthStop context.CancelFunc
+	healthDone chan struct{}
+	drainOnce  sync.Once
+	drainReq   chan struct{}
 }
 
 // New wires a node; nothing listens until Start.
@@ -116,7 +124,10 @@ func New(cfg Config) (*Node, error) {
 	if err := roomCfg.WithDefaults().Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry()}
+	if cfg.AdminAddr != "" && !isLoopback(cfg.AdminAddr) && cfg.AdminToken == "" {
+		return nil, fmt.Errorf("node: admin address %s is not loopback: set an admin token (-admin-token)", cfg.AdminAddr)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry(), drainReq: make(chan struct{})}
 	secret := cfg.Secret
 	if len(secret) == 0 {
 		secret = token.RandomKey()
@@ -143,6 +154,9 @@ func New(cfg Config) (*Node, error) {
 	}, cfg.Clock, n.log)
 	n.mm = matchmaking.New(matchmaking.Config{Modes: cfg.Modes}, n.alloc, cfg.Clock, n.log)
 	n.alloc.OnRoomEnd(n.roomEnded)
+	n.health = newHealthHub(n)
+	n.alloc.OnRoomEnd(func(*game.Room, string) { n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_ROOM_ENDED) })
+	n.alloc.OnRoomStart(func(*game.Room, string) { n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_ROOM_CREATED) })
 	n.parties = matchmaking.NewParties(0, nil)
 	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arbiter_rooms", Help: "Running rooms."},
 		func() float64 { return float64(len(n.alloc.All())) }))
@@ -159,6 +173,12 @@ func New(cfg Config) (*Node, error) {
 	gcfg := cfg.Gateway
 	gcfg.TickRate, gcfg.SnapshotEvery, gcfg.Version, gcfg.Web = cfg.TickRate, cfg.SnapshotEvery, cfg.Version, cfg.Web
 	gcfg.AllowedOrigins = cfg.AllowedOrigins
+	if gcfg.SpectateModes == nil {
+		gcfg.SpectateModes = map[string]bool{}
+		for _, m := range cfg.Modes {
+			gcfg.SpectateModes[m.Name] = m.Spectate
+		}
+	}
 	modes := make([]string, len(cfg.Modes))
 	for i, m := range cfg.Modes {
 		modes[i] = m.Name
@@ -238,6 +258,9 @@ func (n *Node) Start() error {
 			return fmt.Errorf("node: listen admin %s: %w", n.cfg.AdminAddr, err)
 		}
 	}
+	n.healthCtx, n.healthStop = context.WithCancel(context.Background())
+	n.healthDone = make(chan struct{})
+	go func() { defer close(n.healthDone); n.health.run(n.healthCtx) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	n.mmCancel = cancel
 	n.mmDone = make(chan error, 1)
@@ -282,17 +305,6 @@ func (n *Node) publicHandler() http.Handler {
 	return mux
 }
 
-func (n *Node) adminHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
-}
-
 // Addr is the public address actually bound (useful with port 0).
 func (n *Node) Addr() string { return n.pubLn.Addr().String() }
 
@@ -330,6 +342,7 @@ func (n *Node) shutdown(ctx context.Context) error {
 	start := time.Now()
 	n.log.Info("drain started", "timeout", n.cfg.DrainTimeout)
 	n.gw.Drain()
+	n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_DRAIN_STARTED)
 	n.mm.Stop()
 	n.alloc.Drain()
 	wctx, cancel := context.WithTimeout(ctx, n.cfg.DrainTimeout)
@@ -344,6 +357,8 @@ func (n *Node) shutdown(ctx context.Context) error {
 	defer cancel2()
 	errs := []error{n.gw.CloseAll(cctx)}
 	errs = append(errs, n.pub.Shutdown(cctx))
+	n.healthStop() // ends the dashboard streams, so the admin server can shut down
+	<-n.healthDone
 	if n.admin != nil {
 		errs = append(errs, n.admin.Shutdown(cctx))
 	}

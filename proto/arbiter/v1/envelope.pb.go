@@ -38,6 +38,7 @@ type ClientMessage struct {
 	//	*ClientMessage_JoinRoom
 	//	*ClientMessage_LeaveRoom
 	//	*ClientMessage_Chat
+	//	*ClientMessage_Spectate
 	Msg           isClientMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -179,6 +180,15 @@ func (x *ClientMessage) GetChat() *ChatSend {
 	return nil
 }
 
+func (x *ClientMessage) GetSpectate() *Spectate {
+	if x != nil {
+		if x, ok := x.Msg.(*ClientMessage_Spectate); ok {
+			return x.Spectate
+		}
+	}
+	return nil
+}
+
 type isClientMessage_Msg interface {
 	isClientMessage_Msg()
 }
@@ -229,6 +239,11 @@ type ClientMessage_Chat struct {
 	Chat *ChatSend `protobuf:"bytes,11,opt,name=chat,proto3,oneof"`
 }
 
+type ClientMessage_Spectate struct {
+	// Spectate watches a room without playing (see room.proto).
+	Spectate *Spectate `protobuf:"bytes,12,opt,name=spectate,proto3,oneof"`
+}
+
 func (*ClientMessage_Hello) isClientMessage_Msg() {}
 
 func (*ClientMessage_Input) isClientMessage_Msg() {}
@@ -250,6 +265,8 @@ func (*ClientMessage_JoinRoom) isClientMessage_Msg() {}
 func (*ClientMessage_LeaveRoom) isClientMessage_Msg() {}
 
 func (*ClientMessage_Chat) isClientMessage_Msg() {}
+
+func (*ClientMessage_Spectate) isClientMessage_Msg() {}
 
 // ServerMessage is everything the server sends, one per binary WebSocket
 // message. Snapshots are the unreliable-in-spirit stream (a slow client skips
@@ -486,7 +503,7 @@ var File_arbiter_v1_envelope_proto protoreflect.FileDescriptor
 const file_arbiter_v1_envelope_proto_rawDesc = "" +
 	"\n" +
 	"\x19arbiter/v1/envelope.proto\x12\n" +
-	"arbiter.v1\x1a\x15arbiter/v1/chat.proto\x1a\x16arbiter/v1/error.proto\x1a\x16arbiter/v1/input.proto\x1a\x16arbiter/v1/match.proto\x1a\x16arbiter/v1/party.proto\x1a\x15arbiter/v1/room.proto\x1a\x18arbiter/v1/session.proto\x1a\x19arbiter/v1/snapshot.proto\"\xd4\x04\n" +
+	"arbiter.v1\x1a\x15arbiter/v1/chat.proto\x1a\x16arbiter/v1/error.proto\x1a\x16arbiter/v1/input.proto\x1a\x16arbiter/v1/match.proto\x1a\x16arbiter/v1/party.proto\x1a\x15arbiter/v1/room.proto\x1a\x18arbiter/v1/session.proto\x1a\x19arbiter/v1/snapshot.proto\"\x88\x05\n" +
 	"\rClientMessage\x12)\n" +
 	"\x05hello\x18\x01 \x01(\v2\x11.arbiter.v1.HelloH\x00R\x05hello\x12)\n" +
 	"\x05input\x18\x02 \x01(\v2\x11.arbiter.v1.InputH\x00R\x05input\x12&\n" +
@@ -503,7 +520,8 @@ const file_arbiter_v1_envelope_proto_rawDesc = "" +
 	"\n" +
 	"leave_room\x18\n" +
 	" \x01(\v2\x15.arbiter.v1.LeaveRoomH\x00R\tleaveRoom\x12*\n" +
-	"\x04chat\x18\v \x01(\v2\x14.arbiter.v1.ChatSendH\x00R\x04chatB\x05\n" +
+	"\x04chat\x18\v \x01(\v2\x14.arbiter.v1.ChatSendH\x00R\x04chat\x122\n" +
+	"\bspectate\x18\f \x01(\v2\x14.arbiter.v1.SpectateH\x00R\bspectateB\x05\n" +
 	"\x03msg\"\xb6\x04\n" +
 	"\rServerMessage\x122\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x14.arbiter.v1.SnapshotH\x00R\bsnapshot\x12&\n" +
@@ -549,17 +567,18 @@ var file_arbiter_v1_envelope_proto_goTypes = []any{
 	(*JoinRoom)(nil),      // 10: arbiter.v1.JoinRoom
 	(*LeaveRoom)(nil),     // 11: arbiter.v1.LeaveRoom
 	(*ChatSend)(nil),      // 12: arbiter.v1.ChatSend
-	(*Snapshot)(nil),      // 13: arbiter.v1.Snapshot
-	(*Pong)(nil),          // 14: arbiter.v1.Pong
-	(*Welcome)(nil),       // 15: arbiter.v1.Welcome
-	(*MatchStatus)(nil),   // 16: arbiter.v1.MatchStatus
-	(*MatchFound)(nil),    // 17: arbiter.v1.MatchFound
-	(*PartyState)(nil),    // 18: arbiter.v1.PartyState
-	(*Joined)(nil),        // 19: arbiter.v1.Joined
-	(*Roster)(nil),        // 20: arbiter.v1.Roster
-	(*RoomClosed)(nil),    // 21: arbiter.v1.RoomClosed
-	(*Chat)(nil),          // 22: arbiter.v1.Chat
-	(*Error)(nil),         // 23: arbiter.v1.Error
+	(*Spectate)(nil),      // 13: arbiter.v1.Spectate
+	(*Snapshot)(nil),      // 14: arbiter.v1.Snapshot
+	(*Pong)(nil),          // 15: arbiter.v1.Pong
+	(*Welcome)(nil),       // 16: arbiter.v1.Welcome
+	(*MatchStatus)(nil),   // 17: arbiter.v1.MatchStatus
+	(*MatchFound)(nil),    // 18: arbiter.v1.MatchFound
+	(*PartyState)(nil),    // 19: arbiter.v1.PartyState
+	(*Joined)(nil),        // 20: arbiter.v1.Joined
+	(*Roster)(nil),        // 21: arbiter.v1.Roster
+	(*RoomClosed)(nil),    // 22: arbiter.v1.RoomClosed
+	(*Chat)(nil),          // 23: arbiter.v1.Chat
+	(*Error)(nil),         // 24: arbiter.v1.Error
 }
 var file_arbiter_v1_envelope_proto_depIdxs = []int32{
 	2,  // 0: arbiter.v1.ClientMessage.hello:type_name -> arbiter.v1.Hello
@@ -573,22 +592,23 @@ var file_arbiter_v1_envelope_proto_depIdxs = []int32{
 	10, // 8: arbiter.v1.ClientMessage.join_room:type_name -> arbiter.v1.JoinRoom
 	11, // 9: arbiter.v1.ClientMessage.leave_room:type_name -> arbiter.v1.LeaveRoom
 	12, // 10: arbiter.v1.ClientMessage.chat:type_name -> arbiter.v1.ChatSend
-	13, // 11: arbiter.v1.ServerMessage.snapshot:type_name -> arbiter.v1.Snapshot
-	14, // 12: arbiter.v1.ServerMessage.pong:type_name -> arbiter.v1.Pong
-	15, // 13: arbiter.v1.ServerMessage.welcome:type_name -> arbiter.v1.Welcome
-	16, // 14: arbiter.v1.ServerMessage.match_status:type_name -> arbiter.v1.MatchStatus
-	17, // 15: arbiter.v1.ServerMessage.match_found:type_name -> arbiter.v1.MatchFound
-	18, // 16: arbiter.v1.ServerMessage.party:type_name -> arbiter.v1.PartyState
-	19, // 17: arbiter.v1.ServerMessage.joined:type_name -> arbiter.v1.Joined
-	20, // 18: arbiter.v1.ServerMessage.roster:type_name -> arbiter.v1.Roster
-	21, // 19: arbiter.v1.ServerMessage.room_closed:type_name -> arbiter.v1.RoomClosed
-	22, // 20: arbiter.v1.ServerMessage.chat:type_name -> arbiter.v1.Chat
-	23, // 21: arbiter.v1.ServerMessage.error:type_name -> arbiter.v1.Error
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	13, // 11: arbiter.v1.ClientMessage.spectate:type_name -> arbiter.v1.Spectate
+	14, // 12: arbiter.v1.ServerMessage.snapshot:type_name -> arbiter.v1.Snapshot
+	15, // 13: arbiter.v1.ServerMessage.pong:type_name -> arbiter.v1.Pong
+	16, // 14: arbiter.v1.ServerMessage.welcome:type_name -> arbiter.v1.Welcome
+	17, // 15: arbiter.v1.ServerMessage.match_status:type_name -> arbiter.v1.MatchStatus
+	18, // 16: arbiter.v1.ServerMessage.match_found:type_name -> arbiter.v1.MatchFound
+	19, // 17: arbiter.v1.ServerMessage.party:type_name -> arbiter.v1.PartyState
+	20, // 18: arbiter.v1.ServerMessage.joined:type_name -> arbiter.v1.Joined
+	21, // 19: arbiter.v1.ServerMessage.roster:type_name -> arbiter.v1.Roster
+	22, // 20: arbiter.v1.ServerMessage.room_closed:type_name -> arbiter.v1.RoomClosed
+	23, // 21: arbiter.v1.ServerMessage.chat:type_name -> arbiter.v1.Chat
+	24, // 22: arbiter.v1.ServerMessage.error:type_name -> arbiter.v1.Error
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_arbiter_v1_envelope_proto_init() }
@@ -616,6 +636,7 @@ func file_arbiter_v1_envelope_proto_init() {
 		(*ClientMessage_JoinRoom)(nil),
 		(*ClientMessage_LeaveRoom)(nil),
 		(*ClientMessage_Chat)(nil),
+		(*ClientMessage_Spectate)(nil),
 	}
 	file_arbiter_v1_envelope_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerMessage_Snapshot)(nil),

@@ -81,6 +81,10 @@ const (
 	ErrorCode_ERROR_CODE_DRAINING ErrorCode = 26
 	// INTERNAL: a server fault (closed with 1011 when the session cannot go on).
 	ErrorCode_ERROR_CODE_INTERNAL ErrorCode = 27
+	// SPECTATOR: the request needs a seat, and this client only watches.
+	ErrorCode_ERROR_CODE_SPECTATOR ErrorCode = 28
+	// NOT_ALLOWED: spectating this room (or mode) is not allowed.
+	ErrorCode_ERROR_CODE_NOT_ALLOWED ErrorCode = 29
 )
 
 // Enum value maps for ErrorCode.
@@ -114,6 +118,8 @@ var (
 		25: "ERROR_CODE_IDLE",
 		26: "ERROR_CODE_DRAINING",
 		27: "ERROR_CODE_INTERNAL",
+		28: "ERROR_CODE_SPECTATOR",
+		29: "ERROR_CODE_NOT_ALLOWED",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":      0,
@@ -144,6 +150,8 @@ var (
 		"ERROR_CODE_IDLE":             25,
 		"ERROR_CODE_DRAINING":         26,
 		"ERROR_CODE_INTERNAL":         27,
+		"ERROR_CODE_SPECTATOR":        28,
+		"ERROR_CODE_NOT_ALLOWED":      29,
 	}
 )
 
@@ -237,7 +245,7 @@ const file_arbiter_v1_error_proto_rawDesc = "" +
 	"arbiter.v1\"L\n" +
 	"\x05Error\x12)\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x15.arbiter.v1.ErrorCodeR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*\xbb\x06\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*\xf1\x06\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_CODE_BAD_MESSAGE\x10\x01\x12\x1e\n" +
@@ -267,7 +275,9 @@ const file_arbiter_v1_error_proto_rawDesc = "" +
 	"\x18ERROR_CODE_SLOW_CONSUMER\x10\x18\x12\x13\n" +
 	"\x0fERROR_CODE_IDLE\x10\x19\x12\x17\n" +
 	"\x13ERROR_CODE_DRAINING\x10\x1a\x12\x17\n" +
-	"\x13ERROR_CODE_INTERNAL\x10\x1bB:Z8github.com/arbiter-gg/arbiter/proto/arbiter/v1;arbiterv1b\x06proto3"
+	"\x13ERROR_CODE_INTERNAL\x10\x1b\x12\x18\n" +
+	"\x14ERROR_CODE_SPECTATOR\x10\x1c\x12\x1a\n" +
+	"\x16ERROR_CODE_NOT_ALLOWED\x10\x1dB:Z8github.com/arbiter-gg/arbiter/proto/arbiter/v1;arbiterv1b\x06proto3"
 
 var (
 	file_arbiter_v1_error_proto_rawDescOnce sync.Once

@@ -144,7 +144,10 @@ type Joined struct {
 	// round_end_tick is the tick at which the round ends (0: no time limit).
 	RoundEndTick uint32 `protobuf:"varint,7,opt,name=round_end_tick,json=roundEndTick,proto3" json:"round_end_tick,omitempty"`
 	// map names the map being played, e.g. "arena/yard".
-	Map           string `protobuf:"bytes,8,opt,name=map,proto3" json:"map,omitempty"`
+	Map string `protobuf:"bytes,8,opt,name=map,proto3" json:"map,omitempty"`
+	// spectator is true when the client watches (after Spectate): it has no
+	// seat, receives every entity, and may not send Input.
+	Spectator     bool `protobuf:"varint,9,opt,name=spectator,proto3" json:"spectator,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -235,6 +238,62 @@ func (x *Joined) GetMap() string {
 	return ""
 }
 
+func (x *Joined) GetSpectator() bool {
+	if x != nil {
+		return x.Spectator
+	}
+	return false
+}
+
+// Spectate asks to watch a room: Joined{spectator: true}, the roster and a
+// full snapshot follow, then deltas, until LeaveRoom or the room ends.
+// Spectators are invisible to players and do not count as players. The
+// operator dashboard may watch any room; players may watch rooms of modes
+// that allow it.
+type Spectate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Spectate) Reset() {
+	*x = Spectate{}
+	mi := &file_arbiter_v1_room_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Spectate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Spectate) ProtoMessage() {}
+
+func (x *Spectate) ProtoReflect() protoreflect.Message {
+	mi := &file_arbiter_v1_room_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Spectate.ProtoReflect.Descriptor instead.
+func (*Spectate) Descriptor() ([]byte, []int) {
+	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Spectate) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
 // LeaveRoom gives up the seat at once (no grace period).
 type LeaveRoom struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -244,7 +303,7 @@ type LeaveRoom struct {
 
 func (x *LeaveRoom) Reset() {
 	*x = LeaveRoom{}
-	mi := &file_arbiter_v1_room_proto_msgTypes[2]
+	mi := &file_arbiter_v1_room_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -256,7 +315,7 @@ func (x *LeaveRoom) String() string {
 func (*LeaveRoom) ProtoMessage() {}
 
 func (x *LeaveRoom) ProtoReflect() protoreflect.Message {
-	mi := &file_arbiter_v1_room_proto_msgTypes[2]
+	mi := &file_arbiter_v1_room_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -269,7 +328,7 @@ func (x *LeaveRoom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveRoom.ProtoReflect.Descriptor instead.
 func (*LeaveRoom) Descriptor() ([]byte, []int) {
-	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{2}
+	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{3}
 }
 
 // RoomClosed tells a player that they are no longer in the room.
@@ -284,7 +343,7 @@ type RoomClosed struct {
 
 func (x *RoomClosed) Reset() {
 	*x = RoomClosed{}
-	mi := &file_arbiter_v1_room_proto_msgTypes[3]
+	mi := &file_arbiter_v1_room_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +355,7 @@ func (x *RoomClosed) String() string {
 func (*RoomClosed) ProtoMessage() {}
 
 func (x *RoomClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_arbiter_v1_room_proto_msgTypes[3]
+	mi := &file_arbiter_v1_room_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +368,7 @@ func (x *RoomClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomClosed.ProtoReflect.Descriptor instead.
 func (*RoomClosed) Descriptor() ([]byte, []int) {
-	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{3}
+	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RoomClosed) GetRoomId() string {
@@ -346,7 +405,7 @@ type Roster struct {
 
 func (x *Roster) Reset() {
 	*x = Roster{}
-	mi := &file_arbiter_v1_room_proto_msgTypes[4]
+	mi := &file_arbiter_v1_room_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -358,7 +417,7 @@ func (x *Roster) String() string {
 func (*Roster) ProtoMessage() {}
 
 func (x *Roster) ProtoReflect() protoreflect.Message {
-	mi := &file_arbiter_v1_room_proto_msgTypes[4]
+	mi := &file_arbiter_v1_room_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -371,7 +430,7 @@ func (x *Roster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Roster.ProtoReflect.Descriptor instead.
 func (*Roster) Descriptor() ([]byte, []int) {
-	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{4}
+	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Roster) GetVersion() uint32 {
@@ -404,7 +463,7 @@ type RosterEntry struct {
 
 func (x *RosterEntry) Reset() {
 	*x = RosterEntry{}
-	mi := &file_arbiter_v1_room_proto_msgTypes[5]
+	mi := &file_arbiter_v1_room_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -416,7 +475,7 @@ func (x *RosterEntry) String() string {
 func (*RosterEntry) ProtoMessage() {}
 
 func (x *RosterEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_arbiter_v1_room_proto_msgTypes[5]
+	mi := &file_arbiter_v1_room_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -429,7 +488,7 @@ func (x *RosterEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterEntry.ProtoReflect.Descriptor instead.
 func (*RosterEntry) Descriptor() ([]byte, []int) {
-	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{5}
+	return file_arbiter_v1_room_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RosterEntry) GetSeat() uint32 {
@@ -475,7 +534,7 @@ const file_arbiter_v1_room_proto_rawDesc = "" +
 	"arbiter.v1\")\n" +
 	"\bJoinRoom\x12\x1d\n" +
 	"\n" +
-	"join_token\x18\x01 \x01(\tR\tjoinToken\"\xd9\x01\n" +
+	"join_token\x18\x01 \x01(\tR\tjoinToken\"\xf7\x01\n" +
 	"\x06Joined\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\tR\x04mode\x12\x12\n" +
@@ -484,7 +543,10 @@ const file_arbiter_v1_room_proto_rawDesc = "" +
 	"\ttick_rate\x18\x05 \x01(\rR\btickRate\x12%\n" +
 	"\x0esnapshot_every\x18\x06 \x01(\rR\rsnapshotEvery\x12$\n" +
 	"\x0eround_end_tick\x18\a \x01(\rR\froundEndTick\x12\x10\n" +
-	"\x03map\x18\b \x01(\tR\x03map\"\v\n" +
+	"\x03map\x18\b \x01(\tR\x03map\x12\x1c\n" +
+	"\tspectator\x18\t \x01(\bR\tspectator\"#\n" +
+	"\bSpectate\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"\v\n" +
 	"\tLeaveRoom\"t\n" +
 	"\n" +
 	"RoomClosed\x12\x17\n" +
@@ -521,19 +583,20 @@ func file_arbiter_v1_room_proto_rawDescGZIP() []byte {
 }
 
 var file_arbiter_v1_room_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_arbiter_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_arbiter_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_arbiter_v1_room_proto_goTypes = []any{
 	(RoomCloseReason)(0), // 0: arbiter.v1.RoomCloseReason
 	(*JoinRoom)(nil),     // 1: arbiter.v1.JoinRoom
 	(*Joined)(nil),       // 2: arbiter.v1.Joined
-	(*LeaveRoom)(nil),    // 3: arbiter.v1.LeaveRoom
-	(*RoomClosed)(nil),   // 4: arbiter.v1.RoomClosed
-	(*Roster)(nil),       // 5: arbiter.v1.Roster
-	(*RosterEntry)(nil),  // 6: arbiter.v1.RosterEntry
+	(*Spectate)(nil),     // 3: arbiter.v1.Spectate
+	(*LeaveRoom)(nil),    // 4: arbiter.v1.LeaveRoom
+	(*RoomClosed)(nil),   // 5: arbiter.v1.RoomClosed
+	(*Roster)(nil),       // 6: arbiter.v1.Roster
+	(*RosterEntry)(nil),  // 7: arbiter.v1.RosterEntry
 }
 var file_arbiter_v1_room_proto_depIdxs = []int32{
 	0, // 0: arbiter.v1.RoomClosed.reason:type_name -> arbiter.v1.RoomCloseReason
-	6, // 1: arbiter.v1.Roster.players:type_name -> arbiter.v1.RosterEntry
+	7, // 1: arbiter.v1.Roster.players:type_name -> arbiter.v1.RosterEntry
 	2, // [2:2] is the sub-list for method output_type
 	2, // [2:2] is the sub-list for method input_type
 	2, // [2:2] is the sub-list for extension type_name
@@ -552,7 +615,7 @@ func file_arbiter_v1_room_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arbiter_v1_room_proto_rawDesc), len(file_arbiter_v1_room_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

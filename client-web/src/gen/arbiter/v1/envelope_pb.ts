@@ -14,7 +14,7 @@ import type { CancelMatch, FindMatch, MatchFound, MatchStatus } from "./match_pb
 import { file_arbiter_v1_match } from "./match_pb";
 import type { PartyCreate, PartyJoin, PartyLeave, PartyState } from "./party_pb";
 import { file_arbiter_v1_party } from "./party_pb";
-import type { Joined, JoinRoom, LeaveRoom, RoomClosed, Roster } from "./room_pb";
+import type { Joined, JoinRoom, LeaveRoom, RoomClosed, Roster, Spectate } from "./room_pb";
 import { file_arbiter_v1_room } from "./room_pb";
 import type { Hello, Ping, Pong, Welcome } from "./session_pb";
 import { file_arbiter_v1_session } from "./session_pb";
@@ -26,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbiter/v1/envelope.proto.
  */
 export const file_arbiter_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChlhcmJpdGVyL3YxL2VudmVsb3BlLnByb3RvEgphcmJpdGVyLnYxIukDCg1DbGllbnRNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXJiaXRlci52MS5IZWxsb0gAEiIKBWlucHV0GAIgASgLMhEuYXJiaXRlci52MS5JbnB1dEgAEiAKBHBpbmcYAyABKAsyEC5hcmJpdGVyLnYxLlBpbmdIABIrCgpmaW5kX21hdGNoGAQgASgLMhUuYXJiaXRlci52MS5GaW5kTWF0Y2hIABIvCgxjYW5jZWxfbWF0Y2gYBSABKAsyFy5hcmJpdGVyLnYxLkNhbmNlbE1hdGNoSAASLwoMcGFydHlfY3JlYXRlGAYgASgLMhcuYXJiaXRlci52MS5QYXJ0eUNyZWF0ZUgAEisKCnBhcnR5X2pvaW4YByABKAsyFS5hcmJpdGVyLnYxLlBhcnR5Sm9pbkgAEi0KC3BhcnR5X2xlYXZlGAggASgLMhYuYXJiaXRlci52MS5QYXJ0eUxlYXZlSAASKQoJam9pbl9yb29tGAkgASgLMhQuYXJiaXRlci52MS5Kb2luUm9vbUgAEisKCmxlYXZlX3Jvb20YCiABKAsyFS5hcmJpdGVyLnYxLkxlYXZlUm9vbUgAEiQKBGNoYXQYCyABKAsyFC5hcmJpdGVyLnYxLkNoYXRTZW5kSABCBQoDbXNnItQDCg1TZXJ2ZXJNZXNzYWdlEigKCHNuYXBzaG90GAEgASgLMhQuYXJiaXRlci52MS5TbmFwc2hvdEgAEiAKBHBvbmcYAiABKAsyEC5hcmJpdGVyLnYxLlBvbmdIABImCgd3ZWxjb21lGAMgASgLMhMuYXJiaXRlci52MS5XZWxjb21lSAASLwoMbWF0Y2hfc3RhdHVzGAQgASgLMhcuYXJiaXRlci52MS5NYXRjaFN0YXR1c0gAEi0KC21hdGNoX2ZvdW5kGAUgASgLMhYuYXJiaXRlci52MS5NYXRjaEZvdW5kSAASJwoFcGFydHkYBiABKAsyFi5hcmJpdGVyLnYxLlBhcnR5U3RhdGVIABIkCgZqb2luZWQYByABKAsyEi5hcmJpdGVyLnYxLkpvaW5lZEgAEiQKBnJvc3RlchgIIAEoCzISLmFyYml0ZXIudjEuUm9zdGVySAASLQoLcm9vbV9jbG9zZWQYCSABKAsyFi5hcmJpdGVyLnYxLlJvb21DbG9zZWRIABIgCgRjaGF0GAogASgLMhAuYXJiaXRlci52MS5DaGF0SAASIgoFZXJyb3IYCyABKAsyES5hcmJpdGVyLnYxLkVycm9ySABCBQoDbXNnQjpaOGdpdGh1Yi5jb20vYXJiaXRlci1nZy9hcmJpdGVyL3Byb3RvL2FyYml0ZXIvdjE7YXJiaXRlcnYxYgZwcm90bzM", [file_arbiter_v1_chat, file_arbiter_v1_error, file_arbiter_v1_input, file_arbiter_v1_match, file_arbiter_v1_party, file_arbiter_v1_room, file_arbiter_v1_session, file_arbiter_v1_snapshot]);
+  fileDesc("ChlhcmJpdGVyL3YxL2VudmVsb3BlLnByb3RvEgphcmJpdGVyLnYxIpMECg1DbGllbnRNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXJiaXRlci52MS5IZWxsb0gAEiIKBWlucHV0GAIgASgLMhEuYXJiaXRlci52MS5JbnB1dEgAEiAKBHBpbmcYAyABKAsyEC5hcmJpdGVyLnYxLlBpbmdIABIrCgpmaW5kX21hdGNoGAQgASgLMhUuYXJiaXRlci52MS5GaW5kTWF0Y2hIABIvCgxjYW5jZWxfbWF0Y2gYBSABKAsyFy5hcmJpdGVyLnYxLkNhbmNlbE1hdGNoSAASLwoMcGFydHlfY3JlYXRlGAYgASgLMhcuYXJiaXRlci52MS5QYXJ0eUNyZWF0ZUgAEisKCnBhcnR5X2pvaW4YByABKAsyFS5hcmJpdGVyLnYxLlBhcnR5Sm9pbkgAEi0KC3BhcnR5X2xlYXZlGAggASgLMhYuYXJiaXRlci52MS5QYXJ0eUxlYXZlSAASKQoJam9pbl9yb29tGAkgASgLMhQuYXJiaXRlci52MS5Kb2luUm9vbUgAEisKCmxlYXZlX3Jvb20YCiABKAsyFS5hcmJpdGVyLnYxLkxlYXZlUm9vbUgAEiQKBGNoYXQYCyABKAsyFC5hcmJpdGVyLnYxLkNoYXRTZW5kSAASKAoIc3BlY3RhdGUYDCABKAsyFC5hcmJpdGVyLnYxLlNwZWN0YXRlSABCBQoDbXNnItQDCg1TZXJ2ZXJNZXNzYWdlEigKCHNuYXBzaG90GAEgASgLMhQuYXJiaXRlci52MS5TbmFwc2hvdEgAEiAKBHBvbmcYAiABKAsyEC5hcmJpdGVyLnYxLlBvbmdIABImCgd3ZWxjb21lGAMgASgLMhMuYXJiaXRlci52MS5XZWxjb21lSAASLwoMbWF0Y2hfc3RhdHVzGAQgASgLMhcuYXJiaXRlci52MS5NYXRjaFN0YXR1c0gAEi0KC21hdGNoX2ZvdW5kGAUgASgLMhYuYXJiaXRlci52MS5NYXRjaEZvdW5kSAASJwoFcGFydHkYBiABKAsyFi5hcmJpdGVyLnYxLlBhcnR5U3RhdGVIABIkCgZqb2luZWQYByABKAsyEi5hcmJpdGVyLnYxLkpvaW5lZEgAEiQKBnJvc3RlchgIIAEoCzISLmFyYml0ZXIudjEuUm9zdGVySAASLQoLcm9vbV9jbG9zZWQYCSABKAsyFi5hcmJpdGVyLnYxLlJvb21DbG9zZWRIABIgCgRjaGF0GAogASgLMhAuYXJiaXRlci52MS5DaGF0SAASIgoFZXJyb3IYCyABKAsyES5hcmJpdGVyLnYxLkVycm9ySABCBQoDbXNnQjpaOGdpdGh1Yi5jb20vYXJiaXRlci1nZy9hcmJpdGVyL3Byb3RvL2FyYml0ZXIvdjE7YXJiaXRlcnYxYgZwcm90bzM", [file_arbiter_v1_chat, file_arbiter_v1_error, file_arbiter_v1_input, file_arbiter_v1_match, file_arbiter_v1_party, file_arbiter_v1_room, file_arbiter_v1_session, file_arbiter_v1_snapshot]);
 
 /**
  * ClientMessage is everything a client sends. Exactly one ClientMessage is
@@ -108,6 +108,14 @@ export type ClientMessage = Message<"arbiter.v1.ClientMessage"> & {
      */
     value: ChatSend;
     case: "chat";
+  } | {
+    /**
+     * Spectate watches a room without playing (see room.proto).
+     *
+     * @generated from field: arbiter.v1.Spectate spectate = 12;
+     */
+    value: Spectate;
+    case: "spectate";
   } | { case: undefined; value?: undefined };
 };
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbiter/v1/room.proto.
  */
 export const file_arbiter_v1_room: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJpdGVyL3YxL3Jvb20ucHJvdG8SCmFyYml0ZXIudjEiHgoISm9pblJvb20SEgoKam9pbl90b2tlbhgBIAEoCSKTAQoGSm9pbmVkEg8KB3Jvb21faWQYASABKAkSDAoEbW9kZRgCIAEoCRIMCgRzZWF0GAMgASgNEgwKBHRpY2sYBCABKA0SEQoJdGlja19yYXRlGAUgASgNEhYKDnNuYXBzaG90X2V2ZXJ5GAYgASgNEhYKDnJvdW5kX2VuZF90aWNrGAcgASgNEgsKA21hcBgIIAEoCSILCglMZWF2ZVJvb20iWwoKUm9vbUNsb3NlZBIPCgdyb29tX2lkGAEgASgJEisKBnJlYXNvbhgCIAEoDjIbLmFyYml0ZXIudjEuUm9vbUNsb3NlUmVhc29uEg8KB21lc3NhZ2UYAyABKAkiQwoGUm9zdGVyEg8KB3ZlcnNpb24YASABKA0SKAoHcGxheWVycxgCIAMoCzIXLmFyYml0ZXIudjEuUm9zdGVyRW50cnkiYgoLUm9zdGVyRW50cnkSDAoEc2VhdBgBIAEoDRIRCglwbGF5ZXJfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIRCgllbnRpdHlfaWQYBCABKA0SEQoJY29ubmVjdGVkGAUgASgIKskBCg9Sb29tQ2xvc2VSZWFzb24SIQodUk9PTV9DTE9TRV9SRUFTT05fVU5TUEVDSUZJRUQQABIgChxST09NX0NMT1NFX1JFQVNPTl9ST1VORF9PVkVSEAESGwoXUk9PTV9DTE9TRV9SRUFTT05fRU1QVFkQAhIbChdST09NX0NMT1NFX1JFQVNPTl9EUkFJThADEhsKF1JPT01fQ0xPU0VfUkVBU09OX0VSUk9SEAQSGgoWUk9PTV9DTE9TRV9SRUFTT05fTEVGVBAFQjpaOGdpdGh1Yi5jb20vYXJiaXRlci1nZy9hcmJpdGVyL3Byb3RvL2FyYml0ZXIvdjE7YXJiaXRlcnYxYgZwcm90bzM");
+  fileDesc("ChVhcmJpdGVyL3YxL3Jvb20ucHJvdG8SCmFyYml0ZXIudjEiHgoISm9pblJvb20SEgoKam9pbl90b2tlbhgBIAEoCSKmAQoGSm9pbmVkEg8KB3Jvb21faWQYASABKAkSDAoEbW9kZRgCIAEoCRIMCgRzZWF0GAMgASgNEgwKBHRpY2sYBCABKA0SEQoJdGlja19yYXRlGAUgASgNEhYKDnNuYXBzaG90X2V2ZXJ5GAYgASgNEhYKDnJvdW5kX2VuZF90aWNrGAcgASgNEgsKA21hcBgIIAEoCRIRCglzcGVjdGF0b3IYCSABKAgiGwoIU3BlY3RhdGUSDwoHcm9vbV9pZBgBIAEoCSILCglMZWF2ZVJvb20iWwoKUm9vbUNsb3NlZBIPCgdyb29tX2lkGAEgASgJEisKBnJlYXNvbhgCIAEoDjIbLmFyYml0ZXIudjEuUm9vbUNsb3NlUmVhc29uEg8KB21lc3NhZ2UYAyABKAkiQwoGUm9zdGVyEg8KB3ZlcnNpb24YASABKA0SKAoHcGxheWVycxgCIAMoCzIXLmFyYml0ZXIudjEuUm9zdGVyRW50cnkiYgoLUm9zdGVyRW50cnkSDAoEc2VhdBgBIAEoDRIRCglwbGF5ZXJfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIRCgllbnRpdHlfaWQYBCABKA0SEQoJY29ubmVjdGVkGAUgASgIKskBCg9Sb29tQ2xvc2VSZWFzb24SIQodUk9PTV9DTE9TRV9SRUFTT05fVU5TUEVDSUZJRUQQABIgChxST09NX0NMT1NFX1JFQVNPTl9ST1VORF9PVkVSEAESGwoXUk9PTV9DTE9TRV9SRUFTT05fRU1QVFkQAhIbChdST09NX0NMT1NFX1JFQVNPTl9EUkFJThADEhsKF1JPT01fQ0xPU0VfUkVBU09OX0VSUk9SEAQSGgoWUk9PTV9DTE9TRV9SRUFTT05fTEVGVBAFQjpaOGdpdGh1Yi5jb20vYXJiaXRlci1nZy9hcmJpdGVyL3Byb3RvL2FyYml0ZXIvdjE7YXJiaXRlcnYxYgZwcm90bzM");
 
 /**
  * JoinRoom takes the seat that a MatchFound join token grants.
@@ -84,6 +84,14 @@ export type Joined = Message<"arbiter.v1.Joined"> & {
    * @generated from field: string map = 8;
    */
   map: string;
+
+  /**
+   * spectator is true when the client watches (after Spectate): it has no
+   * seat, receives every entity, and may not send Input.
+   *
+   * @generated from field: bool spectator = 9;
+   */
+  spectator: boolean;
 };
 
 /**
@@ -92,6 +100,29 @@ export type Joined = Message<"arbiter.v1.Joined"> & {
  */
 export const JoinedSchema: GenMessage<Joined> = /*@__PURE__*/
   messageDesc(file_arbiter_v1_room, 1);
+
+/**
+ * Spectate asks to watch a room: Joined{spectator: true}, the roster and a
+ * full snapshot follow, then deltas, until LeaveRoom or the room ends.
+ * Spectators are invisible to players and do not count as players. The
+ * operator dashboard may watch any room; players may watch rooms of modes
+ * that allow it.
+ *
+ * @generated from message arbiter.v1.Spectate
+ */
+export type Spectate = Message<"arbiter.v1.Spectate"> & {
+  /**
+   * @generated from field: string room_id = 1;
+   */
+  roomId: string;
+};
+
+/**
+ * Describes the message arbiter.v1.Spectate.
+ * Use `create(SpectateSchema)` to create a new message.
+ */
+export const SpectateSchema: GenMessage<Spectate> = /*@__PURE__*/
+  messageDesc(file_arbiter_v1_room, 2);
 
 /**
  * LeaveRoom gives up the seat at once (no grace period).
@@ -106,7 +137,7 @@ export type LeaveRoom = Message<"arbiter.v1.LeaveRoom"> & {
  * Use `create(LeaveRoomSchema)` to create a new message.
  */
 export const LeaveRoomSchema: GenMessage<LeaveRoom> = /*@__PURE__*/
-  messageDesc(file_arbiter_v1_room, 2);
+  messageDesc(file_arbiter_v1_room, 3);
 
 /**
  * RoomClosed tells a player that they are no longer in the room.
@@ -135,7 +166,7 @@ export type RoomClosed = Message<"arbiter.v1.RoomClosed"> & {
  * Use `create(RoomClosedSchema)` to create a new message.
  */
 export const RoomClosedSchema: GenMessage<RoomClosed> = /*@__PURE__*/
-  messageDesc(file_arbiter_v1_room, 3);
+  messageDesc(file_arbiter_v1_room, 4);
 
 /**
  * Roster lists who sits where. It is sent after Joined and whenever it
@@ -162,7 +193,7 @@ export type Roster = Message<"arbiter.v1.Roster"> & {
  * Use `create(RosterSchema)` to create a new message.
  */
 export const RosterSchema: GenMessage<Roster> = /*@__PURE__*/
-  messageDesc(file_arbiter_v1_room, 4);
+  messageDesc(file_arbiter_v1_room, 5);
 
 /**
  * RosterEntry is one seated player.
@@ -205,7 +236,7 @@ export type RosterEntry = Message<"arbiter.v1.RosterEntry"> & {
  * Use `create(RosterEntrySchema)` to create a new message.
  */
 export const RosterEntrySchema: GenMessage<RosterEntry> = /*@__PURE__*/
-  messageDesc(file_arbiter_v1_room, 5);
+  messageDesc(file_arbiter_v1_room, 6);
 
 /**
  * RoomCloseReason says why a room ended.
