@@ -52,7 +52,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs := flag.NewFlagSet("arbiter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", ":8080", "public address: WebSocket /v1/connect, /healthz, /readyz and the web client")
-	fs.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9090", "admin address: /metrics and /debug/pprof (empty: off)")
+	fs.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9090", "admin address: /metrics, /debug/pprof and the /dashboard (empty: off)")
 	fs.StringVar(&o.adminToken, "admin-token", "", "bearer token for the admin address (/metrics, /debug/pprof, /dashboard); required when -admin-addr is not loopback")
 	fs.IntVar(&o.tickRate, "tick-rate", 30, "room simulation ticks per second (10 to 128)")
 	fs.IntVar(&o.snapshotEvery, "snapshot-every", 1, "send a snapshot every N ticks")

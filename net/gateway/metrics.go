@@ -67,6 +67,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for r, name := range dropNames {
 		m.inputDrops[r] = m.InputDrops.WithLabelValues(name)
 	}
+	// Pre-create the usual series at zero so dashboards and alerts see them
+	// before the first event.
+	for _, r := range []string{"client_closed", "connection_lost", "client_error", "idle", "abuse", "slow_consumer",
+		"write_timeout", "write_error", "text_frame", "too_big", "bad_message", "hello_required", "protocol_version",
+		"replaced", "drain", "drain_forced", "handshake"} {
+		m.Closes.WithLabelValues(r)
+	}
+	for _, r := range []string{"bad_message", "bad_token", "chat_too_long", "input_not_in_room", "input_spectator",
+		"invalid_input", "unknown_message", "rate_input", "rate_chat", "rate_match", "rate_ping", "rate_other"} {
+		m.Drops.WithLabelValues(r)
+	}
 	m.snapOut = m.MessagesOut.WithLabelValues("snapshot")
 	m.inputIn = m.MessagesIn.WithLabelValues("input")
 	if reg != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +73,41 @@ func TestMapServed(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Fatalf("unknown map: %d", resp.StatusCode)
+	}
+}
+
+// Every metric the Grafana dashboard in docs/deploy queries is one the
+// server really exports.
+func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, Config{})
+	a, b, _ := pair(t, n)
+	d := drive([]*client.Client{a, b}, 30)
+	time.Sleep(300 * time.Millisecond)
+	d.halt()
+	resp, err := http.Get("http://" + n.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	exported := map[string]bool{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			exported[strings.Fields(name)[0]] = true
+		}
+	}
+	used := regexp.MustCompile(`\b(?:arbiter|process|go)_[a-z_]+`).FindAllString(string(raw), -1)
+	if len(used) < 10 {
+		t.Fatalf("only %d metric references found", len(used))
+	}
+	for _, m := range used {
+		base := strings.TrimSuffix(m, "_bucket")
+		if !exported[base] {
+			t.Errorf("dashboard queries %s, which the server does not export", m)
+		}
 	}
 }
