@@ -18,6 +18,7 @@ const (
 	fSnapUpdated      = 6
 	fSnapRemoved      = 7
 	fSnapEvents       = 8
+	fSnapMoved        = 9
 
 	fEntID     = 1
 	fEntKind   = 2
@@ -60,7 +61,7 @@ const (
 // encoding does not allocate. An Encoder belongs to one goroutine (a
 // session's writer); Frames may be shared by any number of Encoders.
 type Encoder struct {
-	body, created, updated, removed, ev, res []byte
+	body, created, updated, removed, moved, ev, res []byte
 }
 
 // AppendSnapshot appends to dst one ServerMessage carrying the Snapshot of
@@ -93,7 +94,8 @@ func (e *Encoder) AppendSnapshot(dst []byte, f, base *Frame, viewer Seat) []byte
 	}
 
 	cur := newInterest(f, viewer)
-	cr, up, rm := e.created[:0], e.updated[:0], e.removed[:0]
+	cr, up, rm, mv := e.created[:0], e.updated[:0], e.removed[:0], e.moved[:0]
+	var lastMoved uint32
 	if base == nil {
 		for i := range f.entities {
 			if cur.sees(&f.entities[i]) {
@@ -120,7 +122,14 @@ func (e *Encoder) AppendSnapshot(dst []byte, f, base *Frame, viewer Seat) []byte
 				was, is := old.sees(&be[i]), cur.sees(&fe[j])
 				switch {
 				case was && is && be[i].Kind == fe[j].Kind:
-					up = appendEntityDelta(up, &be[i], &fe[j])
+					if onlyMoved(&be[i], &fe[j]) {
+						mv = protowire.AppendVarint(mv, protowire.EncodeZigZag(int64(fe[j].ID-lastMoved)))
+						mv = protowire.AppendVarint(mv, protowire.EncodeZigZag(int64(fe[j].X-be[i].X)))
+						mv = protowire.AppendVarint(mv, protowire.EncodeZigZag(int64(fe[j].Y-be[i].Y)))
+						lastMoved = fe[j].ID
+					} else {
+						up = appendEntityDelta(up, &be[i], &fe[j])
+					}
 				default:
 					if was {
 						rm = protowire.AppendVarint(rm, uint64(be[i].ID))
@@ -148,7 +157,11 @@ func (e *Encoder) AppendSnapshot(dst []byte, f, base *Frame, viewer Seat) []byte
 	for k := range evs {
 		b = e.appendEvent(b, &evs[k])
 	}
-	e.body, e.created, e.updated, e.removed = b, cr, up, rm
+	if len(mv) > 0 {
+		b = protowire.AppendTag(b, fSnapMoved, protowire.BytesType)
+		b = protowire.AppendBytes(b, mv)
+	}
+	e.body, e.created, e.updated, e.removed, e.moved = b, cr, up, rm, mv
 
 	dst = protowire.AppendTag(dst, fServerSnapshot, protowire.BytesType)
 	return protowire.AppendBytes(dst, b)
@@ -220,6 +233,16 @@ func appendEntityFull(b []byte, e *Entity) []byte {
 	b = appendSint(b, fEntTimer, e.Timer)
 	b[at] = byte(len(b) - at - 1)
 	return b
+}
+
+// onlyMoved reports whether x or y changed and nothing else did.
+func onlyMoved(o, n *Entity) bool {
+	if o.X == n.X && o.Y == n.Y {
+		return false
+	}
+	a, b := *o, *n
+	a.X, a.Y, b.X, b.Y = 0, 0, 0, 0
+	return a == b
 }
 
 // appendEntityDelta appends an update carrying the fields that differ,

@@ -31,7 +31,7 @@ func TestEncoderFieldNumbersMatchSchema(t *testing.T) {
 	check((&arbiterv1.ServerMessage{}).ProtoReflect().Descriptor(), map[string]int{"snapshot": fServerSnapshot})
 	check((&arbiterv1.Snapshot{}).ProtoReflect().Descriptor(), map[string]int{
 		"tick": fSnapTick, "base_age": fSnapBaseAge, "ack_seq": fSnapAckSeq, "server_time_us": fSnapServerTimeUS,
-		"created": fSnapCreated, "updated": fSnapUpdated, "removed": fSnapRemoved, "events": fSnapEvents,
+		"created": fSnapCreated, "updated": fSnapUpdated, "removed": fSnapRemoved, "events": fSnapEvents, "moved": fSnapMoved,
 	})
 	check((&arbiterv1.Entity{}).ProtoReflect().Descriptor(), map[string]int{
 		"id": fEntID, "kind": fEntKind, "x": fEntX, "y": fEntY, "vx": fEntVX, "vy": fEntVY, "angle": fEntAngle,
@@ -94,7 +94,11 @@ func (w *world) advance() *Frame {
 			e.Timer = r.Int32N(90)
 		case 2:
 			e.X = int32(r.Uint32()) // anything, even ±2^31
-		case 3, 4, 5, 6, 7, 8:
+		case 3, 4:
+			// Steady running: only the position changes.
+			e.X += e.VX + 1
+			e.Y += e.VY
+		case 5, 6, 7, 8:
 			e.VX, e.VY = r.Int32N(120)-60, r.Int32N(120)-60
 			e.X += e.VX
 			e.Y += e.VY

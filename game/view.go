@@ -116,6 +116,22 @@ func (v *View) apply(s *arbiterv1.Snapshot) error {
 		e.Timer += u.GetTimer()
 		v.entities[e.ID] = e
 	}
+	if mv := s.GetMoved(); len(mv) > 0 {
+		if len(mv)%3 != 0 {
+			return fmt.Errorf("game: snapshot %d has %d moved values, not triplets", s.GetTick(), len(mv))
+		}
+		id := uint32(0)
+		for i := 0; i < len(mv); i += 3 {
+			id += uint32(mv[i])
+			e, ok := v.entities[id]
+			if !ok {
+				return fmt.Errorf("game: snapshot %d moves unknown entity %d", s.GetTick(), id)
+			}
+			e.X += mv[i+1]
+			e.Y += mv[i+2]
+			v.entities[id] = e
+		}
+	}
 	v.events = v.events[:0]
 	for _, pe := range s.GetEvents() {
 		v.events = append(v.events, EventFromProto(pe))

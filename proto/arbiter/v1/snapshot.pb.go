@@ -106,7 +106,9 @@ func (EventType) EnumDescriptor() ([]byte, []int) {
 // entities disappear, `created` ones appear with absolute values, and
 // `updated` ones carry only the fields that changed: each sint32 field holds
 // the difference new - old of the quantized value, while `flags` holds the
-// new value. A field that is absent did not change.
+// new value. A field that is absent did not change. `moved` is a compact
+// form of `updated` for the commonest change, an entity whose only changed
+// fields are x and y.
 type Snapshot struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Tick  uint32                 `protobuf:"varint,1,opt,name=tick,proto3" json:"tick,omitempty"`
@@ -124,7 +126,14 @@ type Snapshot struct {
 	Removed      []uint32  `protobuf:"varint,7,rep,packed,name=removed,proto3" json:"removed,omitempty"`
 	// events are the things that happened in the ticks after the base snapshot
 	// up to and including this tick, in order.
-	Events        []*Event `protobuf:"bytes,8,rep,name=events,proto3" json:"events,omitempty"`
+	Events []*Event `protobuf:"bytes,8,rep,name=events,proto3" json:"events,omitempty"`
+	// moved lists, in triplets (id step, dx, dy), the entities whose only
+	// changes since the base are their x and y: dx and dy are differences as
+	// in `updated`, and the id is the previous triplet's id plus the step (the
+	// first triplet's step is from 0). Ids ascend. An entity is never in both
+	// `moved` and `updated`. Eight running players cost 3 bytes each here
+	// against 8 as `updated` entries.
+	Moved         []int32 `protobuf:"zigzag32,9,rep,packed,name=moved,proto3" json:"moved,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -211,6 +220,13 @@ func (x *Snapshot) GetRemoved() []uint32 {
 func (x *Snapshot) GetEvents() []*Event {
 	if x != nil {
 		return x.Events
+	}
+	return nil
+}
+
+func (x *Snapshot) GetMoved() []int32 {
+	if x != nil {
+		return x.Moved
 	}
 	return nil
 }
@@ -624,7 +640,7 @@ var File_arbiter_v1_snapshot_proto protoreflect.FileDescriptor
 const file_arbiter_v1_snapshot_proto_rawDesc = "" +
 	"\n" +
 	"\x19arbiter/v1/snapshot.proto\x12\n" +
-	"arbiter.v1\"\x99\x02\n" +
+	"arbiter.v1\"\xaf\x02\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\x12\x19\n" +
 	"\bbase_age\x18\x02 \x01(\rR\abaseAge\x12\x17\n" +
@@ -633,7 +649,8 @@ const file_arbiter_v1_snapshot_proto_rawDesc = "" +
 	"\acreated\x18\x05 \x03(\v2\x12.arbiter.v1.EntityR\acreated\x12,\n" +
 	"\aupdated\x18\x06 \x03(\v2\x12.arbiter.v1.EntityR\aupdated\x12\x18\n" +
 	"\aremoved\x18\a \x03(\rR\aremoved\x12)\n" +
-	"\x06events\x18\b \x03(\v2\x11.arbiter.v1.EventR\x06events\"\xad\x03\n" +
+	"\x06events\x18\b \x03(\v2\x11.arbiter.v1.EventR\x06events\x12\x14\n" +
+	"\x05moved\x18\t \x03(\x11R\x05moved\"\xad\x03\n" +
 	"\x06Entity\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x17\n" +
 	"\x04kind\x18\x02 \x01(\rH\x00R\x04kind\x88\x01\x01\x12\x11\n" +
