@@ -50,6 +50,15 @@ func (v *View) Entities() []Entity {
 	return out
 }
 
+// AppendEntities appends every entity to dst in no particular order,
+// without allocating when dst has room (Entities sorts into a new slice).
+func (v *View) AppendEntities(dst []Entity) []Entity {
+	for _, e := range v.entities {
+		dst = append(dst, e)
+	}
+	return dst
+}
+
 // Events are the events carried by the last applied snapshot.
 func (v *View) Events() []Event { return v.events }
 

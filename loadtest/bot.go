@@ -301,14 +301,13 @@ func (b *bot) decide(tickRate int) game.Input {
 	var in game.Input
 	selfID := b.self.Load()
 	b.c.ReadView(func(v *game.View) {
-		b.view = b.view[:0]
+		b.view = v.AppendEntities(b.view[:0])
 		var self game.Entity
 		have := false
-		for _, e := range v.Entities() {
+		for _, e := range b.view {
 			if e.ID == selfID {
 				self, have = e, true
 			}
-			b.view = append(b.view, e)
 		}
 		in = b.brain.decide(self, have, b.view, tickRate)
 		in.RenderTime = v.Tick() * 256
