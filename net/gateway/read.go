@@ -166,62 +166,25 @@ func (ss *session) handle(m *arbiterv1.ClientMessage) {
 			ss.onInput(v.Input)
 		}
 	case *arbiterv1.ClientMessage_Ping:
-		ss.srv.met.MessagesIn.WithLabelValues("ping").Inc()
-		if !ss.limited(kindPing) {
-			ss.onPing(v.Ping)
-		}
+		ss.route("ping", kindPing, func() { ss.onPing(v.Ping) })
 	case *arbiterv1.ClientMessage_Chat:
-		ss.srv.met.MessagesIn.WithLabelValues("chat").Inc()
-		if !ss.limited(kindChat) {
-			ss.onChat(v.Chat)
-		}
+		ss.route("chat", kindChat, func() { ss.onChat(v.Chat) })
 	case *arbiterv1.ClientMessage_FindMatch:
-		ss.srv.met.MessagesIn.WithLabelValues("find_match").Inc()
-		if !ss.limited(kindMatch) {
-			ss.onFindMatch(v.FindMatch)
-		}
+		ss.route("find_match", kindMatch, func() { ss.onFindMatch(v.FindMatch) })
 	case *arbiterv1.ClientMessage_CancelMatch:
-		ss.srv.met.MessagesIn.WithLabelValues("cancel_match").Inc()
-		if !ss.limited(kindMatch) {
-			ss.srv.deps.Matchmaker.Cancel(ss.player)
-		}
+		ss.route("cancel_match", kindMatch, func() { ss.srv.deps.Matchmaker.Cancel(ss.player) })
 	case *arbiterv1.ClientMessage_PartyCreate:
-		ss.srv.met.MessagesIn.WithLabelValues("party_create").Inc()
-		if !ss.limited(kindMatch) {
-			ss.onPartyCreate()
-		}
+		ss.route("party_create", kindMatch, ss.onPartyCreate)
 	case *arbiterv1.ClientMessage_PartyJoin:
-		ss.srv.met.MessagesIn.WithLabelValues("party_join").Inc()
-		if !ss.limited(kindMatch) {
-			ss.onPartyJoin(v.PartyJoin)
-		}
+		ss.route("party_join", kindMatch, func() { ss.onPartyJoin(v.PartyJoin) })
 	case *arbiterv1.ClientMessage_PartyLeave:
-		ss.srv.met.MessagesIn.WithLabelValues("party_leave").Inc()
-		if !ss.limited(kindMatch) {
-			ss.srv.deps.Parties.Leave(ss.player)
-		}
+		ss.route("party_leave", kindMatch, func() { ss.srv.deps.Parties.Leave(ss.player) })
 	case *arbiterv1.ClientMessage_JoinRoom:
-		ss.srv.met.MessagesIn.WithLabelValues("join_room").Inc()
-		if !ss.limited(kindMatch) {
-			ss.onJoinRoom(v.JoinRoom)
-		}
+		ss.route("join_room", kindMatch, func() { ss.onJoinRoom(v.JoinRoom) })
 	case *arbiterv1.ClientMessage_LeaveRoom:
-		ss.srv.met.MessagesIn.WithLabelValues("leave_room").Inc()
-		if !ss.limited(kindOther) {
-			if ss.spectating != nil {
-				ss.spectating = nil
-				ss.send(outItem{join: &joinItem{leave: true}})
-			} else if ss.inRoom() {
-				ss.member.Leave()
-			} else {
-				ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_NOT_IN_ROOM, "not in a room")
-			}
-		}
+		ss.route("leave_room", kindOther, ss.onLeaveRoom)
 	case *arbiterv1.ClientMessage_Spectate:
-		ss.srv.met.MessagesIn.WithLabelValues("spectate").Inc()
-		if !ss.limited(kindMatch) {
-			ss.onSpectate(v.Spectate)
-		}
+		ss.route("spectate", kindMatch, func() { ss.onSpectate(v.Spectate) })
 	case *arbiterv1.ClientMessage_Hello:
 		ss.srv.met.MessagesIn.WithLabelValues("hello").Inc()
 		ss.abused(ss.srv.deps.Clock.Now(), "repeated Hello")
@@ -233,6 +196,28 @@ func (ss *session) handle(m *arbiterv1.ClientMessage) {
 		ss.srv.met.Drops.WithLabelValues("unknown_message").Inc()
 		ss.abused(ss.srv.deps.Clock.Now(), "unknown messages")
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "unknown message")
+	}
+}
+
+// route counts a message of the given kind and handles it unless its rate
+// limit says to drop it. (Inputs, the hot path, do the same without a
+// closure.)
+func (ss *session) route(label string, k int, handle func()) {
+	ss.srv.met.MessagesIn.WithLabelValues(label).Inc()
+	if !ss.limited(k) {
+		handle()
+	}
+}
+
+func (ss *session) onLeaveRoom() {
+	switch {
+	case ss.spectating != nil:
+		ss.spectating = nil
+		ss.send(outItem{join: &joinItem{leave: true}})
+	case ss.inRoom():
+		ss.member.Leave()
+	default:
+		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_NOT_IN_ROOM, "not in a room")
 	}
 }
 

@@ -17,18 +17,7 @@ import (
 // players, ticks, traffic, drops, closes and the matchmaker, plus the Go and
 // process collectors.
 func TestMetricsExposed(t *testing.T) {
-	n := startNode(t, Config{})
-	a, b, _ := pair(t, n)
-	d := drive([]*client.Client{a, b}, 30)
-	time.Sleep(500 * time.Millisecond)
-	d.halt()
-	resp, err := http.Get("http://" + n.AdminAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(body)
+	text := playAndScrape(t)
 	for _, want := range []string{
 		"arbiter_sessions 2", "arbiter_rooms 1", "arbiter_players 2",
 		"arbiter_tick_duration_seconds_bucket", "arbiter_tick_lateness_seconds_bucket",
@@ -83,19 +72,8 @@ func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := startNode(t, Config{})
-	a, b, _ := pair(t, n)
-	d := drive([]*client.Client{a, b}, 30)
-	time.Sleep(300 * time.Millisecond)
-	d.halt()
-	resp, err := http.Get("http://" + n.AdminAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	exported := map[string]bool{}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(playAndScrape(t), "\n") {
 		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
 			exported[strings.Fields(name)[0]] = true
 		}
@@ -110,4 +88,22 @@ func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
 			t.Errorf("dashboard queries %s, which the server does not export", m)
 		}
 	}
+}
+
+// playAndScrape runs a node with one duel played for half a second and
+// returns its /metrics page.
+func playAndScrape(t *testing.T) string {
+	t.Helper()
+	n := startNode(t, Config{})
+	a, b, _ := pair(t, n)
+	d := drive([]*client.Client{a, b}, 30)
+	time.Sleep(500 * time.Millisecond)
+	d.halt()
+	resp, err := http.Get("http://" + n.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return string(body)
 }
