@@ -256,6 +256,20 @@ func (a *LocalAllocator) Room(id string) (*game.Room, bool) {
 	return nil, false
 }
 
+// Claimed drops player's reservation in room: the player has taken the
+// seat (the gateway calls it when a join succeeds), so the seat counts as
+// occupied from the roster from now on, and frees as soon as the player
+// leaves instead of when the reservation would have lapsed.
+func (a *LocalAllocator) Claimed(room, player string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, lr := range a.rooms {
+		if lr.room.ID() == room {
+			delete(lr.reserved, player)
+		}
+	}
+}
+
 // ModeOf returns the mode of the running room with the given id, or "".
 func (a *LocalAllocator) ModeOf(id string) string {
 	a.mu.Lock()

@@ -429,3 +429,23 @@ func TestConcurrentEnqueueCancel(t *testing.T) {
 		}
 	}
 }
+
+// A player who took a reserved seat and left frees it at once, not when the
+// reservation would have lapsed.
+func TestClaimedReservationFreesOnLeave(t *testing.T) {
+	clock := game.NewFakeClock(epoch)
+	alloc := newLocal(t, LocalConfig{ReserveTTL: 30 * time.Second}, clock)
+	r, err := alloc.Allocate(context.Background(), pairMode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Reserve([]string{"p"}) || r.FreeSeats() != 1 {
+		t.Fatalf("after reserving: %d free", r.FreeSeats())
+	}
+	// p joins (the gateway reports the claim) and leaves before any pass
+	// looked at the roster.
+	alloc.Claimed(r.ID(), "p")
+	if f := r.FreeSeats(); f != 2 {
+		t.Fatalf("after the claim and leave: %d free, want 2", f)
+	}
+}

@@ -43,8 +43,8 @@ func main() {
 
 type options struct {
 	addr, adminAddr, adminToken, secret, origins, logLevel, logFormat, webDir string
-	tickRate, snapshotEvery, maxPlayers, maxRooms, roundSeconds   int
-	drainTimeout, rejoinGrace                                     time.Duration
+	tickRate, snapshotEvery, maxPlayers, maxRooms, roundSeconds               int
+	drainTimeout, rejoinGrace                                                 time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (options, error) {

@@ -212,6 +212,9 @@ func (ss *session) onJoinRoom(j *arbiterv1.JoinRoom) {
 	case err != nil:
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_ROOM_CLOSED, "the room has ended")
 	default:
+		if c, ok := srv.deps.Rooms.(interface{ Claimed(room, player string) }); ok {
+			c.Claimed(room.ID(), ss.player)
+		}
 		ss.enterRoom(res, room, srv.modeOf(room))
 	}
 }
