@@ -8,17 +8,19 @@ WEB      := client-web
 BUF      := $(WEB)/node_modules/.bin/buf
 NODE_OK  := $(WEB)/node_modules/.install-stamp
 GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go')
+WEBSRC    = $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+WEBDIST  := $(WEB)/dist/index.html
 
-.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean
+.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench
 
 all: test
 
-## run: start the server (http://localhost:8080)
-run:
+## run: build the web client, then start the server (http://localhost:8080)
+run: web
 	$(GO) run ./cmd/arbiter
 
 ## test: every check CI runs
-test: lint proto-check gotest
+test: lint proto-check gotest web-test e2e
 
 ## tools: install the pinned npm tools (buf, protoc-gen-es)
 tools: $(NODE_OK)
@@ -56,5 +58,29 @@ gotest:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## web: build the browser client into client-web/dist (served at / by the server)
+web: $(WEBDIST)
+
+$(WEBDIST): $(NODE_OK) $(WEBSRC)
+	cd $(WEB) && ./node_modules/.bin/vite build
+
+## chromium: install Debian's chromium for the browser tests (never a downloaded browser)
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+## web-test: typecheck the client and run its unit tests
+web-test: $(NODE_OK)
+	cd $(WEB) && ./node_modules/.bin/tsc --noEmit -p tsconfig.json
+	cd $(WEB) && ./node_modules/.bin/tsc --noEmit -p tsconfig.node.json
+	cd $(WEB) && ./node_modules/.bin/vitest run
+
+## e2e: the browser client in headless Chromium against the real server
+e2e: web chromium
+	cd $(WEB) && ./node_modules/.bin/vitest run --config vitest.e2e.config.ts
+
+## web-bench: browser client figures for docs/BENCHMARKS.md
+web-bench: web chromium
+	cd $(WEB) && ./node_modules/.bin/vitest run --config vitest.bench.config.ts
+
 clean:
-	rm -rf $(WEB)/node_modules
+	rm -rf $(WEB)/node_modules $(WEB)/dist

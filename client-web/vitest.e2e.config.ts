@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+
+// Browser end-to-end tests (npm run e2e): Debian's Chromium through
+// playwright-core against the real server binary. One file at a time, one
+// worker: they start processes and measure timing.
+export default defineConfig({
+  test: {
+    include: ["e2e/**/*.e2e.test.ts"],
+    environment: "node",
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    fileParallelism: false,
+    maxWorkers: 1,
+    reporters: ["verbose"],
+  },
+});
