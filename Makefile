@@ -11,7 +11,7 @@ GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go')
 WEBSRC    = $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 WEBDIST  := $(WEB)/dist/index.html
 
-.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench
+.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench bench-go bench-load
 
 all: test
 
@@ -54,9 +54,15 @@ vet:
 gotest:
 	$(GO) test -race -count=1 ./...
 
-## bench: micro-benchmarks (figures go to docs/BENCHMARKS.md)
-bench:
+## bench: micro-benchmarks, then the standard load scenario (figures go to docs/BENCHMARKS.md)
+bench: bench-go bench-load
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-load: server and bots as separate processes: floor vs Arbiter at 400 and 800 bots, then capacity (about 10 min)
+bench-load:
+	bash loadtest/bench.sh
 
 ## web: build the browser client into client-web/dist (served at / by the server)
 web: $(WEBDIST)
