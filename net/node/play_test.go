@@ -159,3 +159,17 @@ func TestPartyLandsTogether(t *testing.T) {
 		t.Fatalf("party spread over rooms %v", rooms)
 	}
 }
+
+// A plain WebSocket to the server's root reaches the game, as
+// `new WebSocket("ws://localhost:8080")` from any page would.
+func TestWebSocketAtRoot(t *testing.T) {
+	n := startNode(t, Config{})
+	c, err := client.Dial(ctxT(t, 5*time.Second), "ws://"+n.Addr(), client.Options{Name: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.PlayerID() == "" {
+		t.Fatal("no Welcome at /")
+	}
+}
