@@ -8,7 +8,7 @@ WEB      := client-web
 BUF      := $(WEB)/node_modules/.bin/buf
 NODE_OK  := $(WEB)/node_modules/.install-stamp
 GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go')
-WEBSRC    = $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+WEBSRC    = $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/dashboard.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 WEBDIST  := $(WEB)/dist/index.html
 
 .PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench bench-go bench-load
@@ -64,7 +64,7 @@ bench-go:
 bench-load:
 	bash loadtest/bench.sh
 
-## web: build the browser client into client-web/dist (served at / by the server)
+## web: build the browser client and the dashboard into client-web/dist (served at / and at /dashboard/ on the admin address)
 web: $(WEBDIST)
 
 $(WEBDIST): $(NODE_OK) $(WEBSRC)

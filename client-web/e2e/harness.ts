@@ -39,7 +39,7 @@ export async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.unref();
@@ -316,6 +316,40 @@ export async function startDelayProxy(targetPort: number, oneWayMs: number): Pro
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
+}
+
+/** A group of Go clients: the loadtest's bots (net/client), as a process. */
+export interface GoClients {
+  close(): void;
+}
+
+/** Builds cmd/loadtest, whose bots are the Go client playing like people. */
+export async function buildGoClients(): Promise<string> {
+  const dir = join(RESULTS, "bin");
+  mkdirSync(dir, { recursive: true });
+  const bin = join(dir, "loadtest");
+  await run("go", ["build", "-o", bin, "./cmd/loadtest"], { cwd: REPO, maxBuffer: 16 << 20 });
+  return bin;
+}
+
+/**
+ * Starts n Go clients that find a match in mode through the real matchmaker
+ * and play until closed (the run is long; close() ends it).
+ */
+export function startGoClients(bin: string, wsURL: string, n: number, mode: string, logName: string): GoClients {
+  mkdirSync(RESULTS, { recursive: true });
+  const log = createWriteStream(join(RESULTS, logName));
+  const proc = spawn(bin, ["-url", wsURL, "-bots", String(n), "-mode", mode, "-ramp", "50", "-warmup", "0s", "-duration", "10m"], {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  proc.stdout?.pipe(log);
+  proc.stderr?.pipe(log);
+  return {
+    close() {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
     },
   };
 }

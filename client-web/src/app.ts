@@ -17,6 +17,7 @@ import { ClockSync } from "./net/clock";
 import { Connection, defaultURL, type CloseInfo } from "./net/connection";
 import { aimFrom, Controls } from "./ui/controls";
 import { Renderer, type DrawPlayer, type Effect } from "./ui/renderer";
+import { remotePlayers } from "./ui/scene";
 
 export type Phase = "start" | "searching" | "playing" | "results";
 export type ConnState = "idle" | "connecting" | "open" | "reconnecting" | "lost";
@@ -1002,31 +1003,9 @@ export class App {
 
   /** The players to draw: the local one predicted, the others interpolated. */
   private scene(room: RoomSession): DrawPlayer[] {
-    const out: DrawPlayer[] = [];
     const sc = room.map?.scale ?? 8;
     const maxHealth = room.map?.weapon.maxHealth ?? 100;
-    const t = room.renderTick;
-    let extrapolated = false;
-    for (const id of room.interp.ids(t)) {
-      if (id === room.ownEntity) continue;
-      const s = room.interp.sample(id, t);
-      if (!s) continue;
-      if (s.extrapolated > 0) extrapolated = true;
-      out.push({
-        id,
-        x: s.x / sc,
-        y: s.y / sc,
-        angle: (s.angle / 65536) * Math.PI * 2,
-        name: room.nameOf(id),
-        health: s.health,
-        maxHealth,
-        dead: (s.flags & FLAG_DEAD) !== 0,
-        invulnerable: (s.flags & FLAG_INVULNERABLE) !== 0,
-        firing: (s.flags & FLAG_FIRING) !== 0,
-        self: false,
-        seat: room.seatOf(id),
-      });
-    }
+    const { players: out, extrapolated } = remotePlayers(room, room.renderTick);
     this.counters.framesDrawn++;
     if (extrapolated) this.counters.extrapolatedFrames++;
     const own = room.own();

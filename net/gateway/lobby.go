@@ -309,5 +309,6 @@ func (s *Server) MatchWaits(mode string) (p50, p99 time.Duration) {
 		return 0, 0
 	}
 	slices.Sort(l)
-	return l[len(l)/2], l[(len(l)-1)*99/100]
+	// The 99th percentile by nearest rank (ceil(0.99·n)), never below the median.
+	return l[len(l)/2], l[(len(l)*99+99)/100-1]
 }

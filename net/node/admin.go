@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -16,9 +17,11 @@ import (
 
 // adminHandler serves the admin address: /metrics, /debug/pprof, and the
 // operator dashboard (/dashboard page, /dashboard/ws health stream,
-// /dashboard/spectate game connection that may watch any room, POST
+// /dashboard/spectate game connection that may watch any room,
+// /dashboard/maps/{name} the maps its spectator view draws, POST
 // /dashboard/drain). Off loopback every path requires the admin token, as
-// "Authorization: Bearer <token>" or, for browsers, "?token=<token>".
+// "Authorization: Bearer <token>" or, for browsers, "?token=<token>", except
+// the dashboard page and its static assets (isDashboardFile).
 func (n *Node) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
@@ -35,6 +38,7 @@ func (n *Node) adminHandler() http.Handler {
 		n.health.serveWS(n.healthCtx, conn)
 	})
 	mux.HandleFunc("GET /dashboard/spectate", n.gw.ServeAdminWS)
+	mux.Handle("GET /dashboard/maps/", serveMaps("/dashboard/maps/"))
 	mux.HandleFunc("POST /dashboard/drain", func(w http.ResponseWriter, r *http.Request) {
 		n.RequestDrain()
 		w.WriteHeader(http.StatusAccepted)
@@ -49,6 +53,10 @@ func (n *Node) adminHandler() http.Handler {
 	}
 	want := []byte(n.cfg.AdminToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isDashboardFile(r) {
+			mux.ServeHTTP(w, r)
+			return
+		}
 		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if got == "" {
 			got = r.URL.Query().Get("token")
@@ -60,6 +68,23 @@ func (n *Node) adminHandler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// isDashboardFile reports whether r asks for the dashboard page or one of
+// its built assets. They need no token: a browser opened on
+// /dashboard/?token=... cannot pass the token on to the scripts and styles
+// the page loads, and these files are the public web build (the public
+// address serves the same ones). Everything the page then does (the health
+// stream, spectating, maps, the drain) still needs the token.
+func isDashboardFile(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	p := r.URL.Path
+	if p != path.Clean(p) && p != "/dashboard/" {
+		return false
+	}
+	return p == "/dashboard" || p == "/dashboard/" || p == "/dashboard/dashboard.html" || strings.HasPrefix(p, "/dashboard/assets/")
 }
 
 func queryOf(r *http.Request) string {

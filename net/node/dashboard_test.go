@@ -2,8 +2,11 @@ package node
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -181,5 +184,107 @@ func TestDrainButton(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("readyz %d after the drain button", resp.StatusCode)
+	}
+}
+
+// The dashboard's spectator view draws the room's map: the admin address
+// serves it too (the page cannot read the public address, another origin),
+// behind the admin token like everything there.
+func TestDashboardMap(t *testing.T) {
+	n := startNode(t, Config{})
+	resp, err := http.Get("http://" + n.AdminAddr() + "/dashboard/maps/arena/yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Name  string     `json:"name"`
+		Walls [][4]int32 `json:"walls"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || m.Name != "arena/yard" || len(m.Walls) < 4 {
+		t.Fatalf("%d %+v %v", resp.StatusCode, m, err)
+	}
+	resp, err = http.Get("http://" + n.AdminAddr() + "/dashboard/maps/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown map: %d", resp.StatusCode)
+	}
+}
+
+// With an admin token, the dashboard page and its built assets load
+// without it (a browser opened on /dashboard/?token=... cannot pass the
+// token on to them; they are the public web build), and nothing else does.
+func TestAdminTokenDashboardFiles(t *testing.T) {
+	web := fstest.MapFS{
+		"index.html":               {Data: []byte("game")},
+		"dashboard.html":           {Data: []byte("<!doctype html>dashboard")},
+		"assets/dashboard-abc.js":  {Data: []byte("console.log(1)")},
+		"assets/dashboard-abc.css": {Data: []byte("body{}")},
+		"assets/shared-abc.js":     {Data: []byte("export{}")},
+	}
+	n, err := New(Config{Addr: "127.0.0.1:0", AdminAddr: "0.0.0.0:0", AdminToken: "s3cret-token", DrainTimeout: time.Second, Web: web})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Shutdown(context.Background()) })
+	_, port, _ := splitPort(n.AdminAddr())
+	base := "http://127.0.0.1:" + port
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(method, path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, nil)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for path, want := range map[string]string{
+		"/dashboard/":                         "<!doctype html>dashboard",
+		"/dashboard/?token=s3cret-token":      "<!doctype html>dashboard",
+		"/dashboard/assets/dashboard-abc.js":  "console.log(1)",
+		"/dashboard/assets/dashboard-abc.css": "body{}",
+		"/dashboard/assets/shared-abc.js":     "export{}",
+	} {
+		if code, body := get("GET", path); code != http.StatusOK || body != want {
+			t.Errorf("GET %s without the token: %d %q", path, code, body)
+		}
+	}
+	if code, _ := get("GET", "/dashboard?token=s3cret-token"); code != http.StatusFound {
+		t.Errorf("GET /dashboard: %d", code)
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/dashboard/ws"},
+		{"GET", "/dashboard/spectate"},
+		{"GET", "/dashboard/maps/arena/yard"},
+		{"POST", "/dashboard/drain"},
+		{"POST", "/dashboard/"},
+		{"GET", "/metrics"},
+		{"GET", "/debug/pprof/"},
+		{"GET", "/dashboard/assets/../../metrics"},
+		{"GET", "/dashboard/assets/%2e%2e/%2e%2e/metrics"},
+		{"GET", "/dashboard/assets/"},
+		{"GET", "/dashboard/index.html"},
+	} {
+		if code, _ := get(tc.method, tc.path); code != http.StatusUnauthorized {
+			t.Errorf("%s %s without the token: %d, want 401", tc.method, tc.path, code)
+		}
+	}
+	if code, _ := get("GET", "/dashboard/maps/arena/yard?token=s3cret-token"); code != http.StatusOK {
+		t.Errorf("map with the token: %d", code)
+	}
+	select {
+	case <-n.DrainRequested():
+		t.Fatal("a drain without the token")
+	default:
 	}
 }

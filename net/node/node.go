@@ -292,8 +292,17 @@ func browserAddr(a net.Addr) string {
 func (n *Node) publicHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", n.gw.Handler())
-	mux.HandleFunc("GET /v1/maps/", func(w http.ResponseWriter, r *http.Request) {
-		m, ok := arena.Maps()[strings.TrimPrefix(r.URL.Path, "/v1/maps/")]
+	mux.Handle("GET /v1/maps/", serveMaps("/v1/maps/"))
+	return mux
+}
+
+// serveMaps serves the arena maps as JSON at prefix + name: on the public
+// address for players, and under /dashboard/maps/ on the admin address for
+// the dashboard's spectator view (another origin, which cannot read the
+// public address).
+func serveMaps(prefix string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := arena.Maps()[strings.TrimPrefix(r.URL.Path, prefix)]
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -302,7 +311,6 @@ func (n *Node) publicHandler() http.Handler {
 		w.Header().Set("Cache-Control", "max-age=300")
 		_ = json.NewEncoder(w).Encode(m)
 	})
-	return mux
 }
 
 // Addr is the public address actually bound (useful with port 0).
