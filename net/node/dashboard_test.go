@@ -288,3 +288,56 @@ func TestAdminTokenDashboardFiles(t *testing.T) {
 	default:
 	}
 }
+
+// Players may watch rooms of modes that allow it: GET /v1/rooms lists them,
+// and Spectate from a player's connection works there.
+func TestPlayerWatchesArena(t *testing.T) {
+	n := startNode(t, Config{})
+	lead := dial(t, n, "lead", client.Options{})
+	mate := dial(t, n, "mate", client.Options{})
+	code := must[*arbiterv1.PartyState](t)(lead.PartyCreate(ctxT(t, 5*time.Second))).GetCode()
+	must[*arbiterv1.PartyState](t)(mate.PartyJoin(ctxT(t, 5*time.Second), code))
+	done := make(chan error, 1)
+	go func() {
+		f, err := mate.WaitMatch(ctxT(t, 15*time.Second))
+		if err == nil {
+			_, err = mate.JoinRoom(ctxT(t, 5*time.Second), f.GetJoinToken())
+		}
+		done <- err
+	}()
+	j := must[*arbiterv1.Joined](t)(lead.Play(ctxT(t, 15*time.Second), "arena"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var rooms []watchableRoom
+	eventually(t, 5*time.Second, "the room listed with its two players", func() bool {
+		resp, err := http.Get("http://" + n.Addr() + "/v1/rooms")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		rooms = nil
+		_ = json.NewDecoder(resp.Body).Decode(&rooms)
+		return len(rooms) == 1 && rooms[0].Players == 2
+	})
+	if rooms[0].ID != j.GetRoomId() || rooms[0].Mode != "arena" || rooms[0].MaxPlayers != 8 {
+		t.Fatalf("rooms %+v", rooms)
+	}
+	fan := dial(t, n, "fan", client.Options{})
+	if err := fan.Send(ctxT(t, 5*time.Second), &arbiterv1.ClientMessage{Msg: &arbiterv1.ClientMessage_Spectate{Spectate: &arbiterv1.Spectate{RoomId: j.GetRoomId()}}}); err != nil {
+		t.Fatal(err)
+	}
+	jf := must[*arbiterv1.Joined](t)(fan.WaitJoined(ctxT(t, 5*time.Second)))
+	if !jf.GetSpectator() {
+		t.Fatalf("joined %v", jf)
+	}
+	if err := fan.WaitSynced(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(fan.State().Entities); got != 2 {
+		t.Fatalf("the watcher sees %d entities", got)
+	}
+	if ro := lead.State().Roster; len(ro.GetPlayers()) != 2 {
+		t.Fatalf("the watcher shows in the players' roster: %v", ro)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -293,7 +294,47 @@ func (n *Node) publicHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", n.gw.Handler())
 	mux.Handle("GET /v1/maps/", serveMaps("/v1/maps/"))
+	mux.HandleFunc("GET /v1/rooms", n.serveRooms)
 	return mux
+}
+
+// watchableRoom is one entry of GET /v1/rooms.
+type watchableRoom struct {
+	ID         string `json:"id"`
+	Mode       string `json:"mode"`
+	Players    int    `json:"players"`
+	MaxPlayers int    `json:"maxPlayers"`
+	AgeS       int    `json:"ageS"`
+}
+
+// serveRooms lists, as JSON, the running rooms players may watch (modes with
+// Spectate), fullest first, so a player's client can offer "Watch a game".
+func (n *Node) serveRooms(w http.ResponseWriter, _ *http.Request) {
+	allowed := map[string]bool{}
+	for _, m := range n.cfg.Modes {
+		allowed[m.Name] = m.Spectate
+	}
+	out := []watchableRoom{}
+	for _, r := range n.alloc.All() {
+		mode := n.alloc.ModeOf(r.ID())
+		if !allowed[mode] {
+			continue
+		}
+		select {
+		case <-r.Done():
+			continue
+		default:
+		}
+		age := 0
+		if t := r.Started(); !t.IsZero() {
+			age = int(time.Since(t).Seconds())
+		}
+		out = append(out, watchableRoom{ID: r.ID(), Mode: mode, Players: r.Stats().Players, MaxPlayers: r.Config().MaxPlayers, AgeS: age})
+	}
+	slices.SortStableFunc(out, func(a, b watchableRoom) int { return b.Players - a.Players })
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // serveMaps serves the arena maps as JSON at prefix + name: on the public
