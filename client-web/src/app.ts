@@ -14,12 +14,12 @@ import { fetchMap, rayRects, type MapData } from "./game/mapdata";
 import { RoomSession, type InputFrame } from "./game/room";
 import { DesyncError, FLAG_DEAD, FLAG_FIRING, FLAG_INVULNERABLE } from "./game/view";
 import { ClockSync } from "./net/clock";
-import { Connection, defaultURL, type CloseInfo } from "./net/connection";
+import { Connection, defaultURL, roomsURL, type CloseInfo } from "./net/connection";
 import { aimFrom, Controls } from "./ui/controls";
 import { Renderer, type DrawPlayer, type Effect } from "./ui/renderer";
 import { remotePlayers } from "./ui/scene";
 
-export type Phase = "start" | "searching" | "playing" | "results";
+export type Phase = "start" | "searching" | "playing" | "results" | "watching";
 export type ConnState = "idle" | "connecting" | "open" | "reconnecting" | "lost";
 
 const PROTOCOL_VERSION = 1;
@@ -160,6 +160,8 @@ export class App {
     $("again").addEventListener("click", () => this.findMatch(this.mode));
     $("menu").addEventListener("click", () => this.toStart(""));
     $("leave").addEventListener("click", () => this.leaveRoom());
+    $("watch").addEventListener("click", () => void this.watch());
+    $("stop-watching").addEventListener("click", () => this.leaveRoom());
     $("party-create").addEventListener("click", () => this.withConnection(() => this.conn?.send({ case: "partyCreate", value: {} })));
     $("party-join").addEventListener("click", () => {
       const code = $<HTMLInputElement>("party-join-code").value.trim().toUpperCase();
@@ -188,7 +190,7 @@ export class App {
     window.addEventListener("keydown", (e) => {
       const t = e.target;
       const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
-      if (e.key === "Tab" && this.phase === "playing") {
+      if (e.key === "Tab" && (this.phase === "playing" || this.phase === "watching")) {
         e.preventDefault();
         this.scoreboardOpen = true;
         this.renderScoreboard();
@@ -227,7 +229,7 @@ export class App {
   }
 
   private sendChat(text: string): void {
-    const scope = this.room ? ChatScope.ROOM : ChatScope.PARTY;
+    const scope = this.room && !this.room.spectator ? ChatScope.ROOM : ChatScope.PARTY;
     this.conn?.send({ case: "chat", value: { text, scope } });
   }
 
@@ -259,8 +261,11 @@ export class App {
     $("start").hidden = this.phase !== "start";
     $("searching").hidden = this.phase !== "searching";
     $("results").hidden = this.phase !== "results";
-    $("hud").hidden = this.phase !== "playing";
-    if (this.phase !== "playing") {
+    const inRoom = this.phase === "playing" || this.phase === "watching";
+    $("hud").hidden = !inRoom;
+    $("leave").hidden = this.phase !== "playing";
+    $("watching").hidden = this.phase !== "watching";
+    if (!inRoom) {
       $("scoreboard").hidden = true;
       this.scoreboardOpen = false;
     }
@@ -273,7 +278,7 @@ export class App {
     this.phase = p;
     this.showPhase();
     // A button of the screen just hidden must not keep the keyboard (Space would press it).
-    if (p === "playing" && document.activeElement instanceof HTMLElement && document.activeElement !== $("chat-input")) {
+    if ((p === "playing" || p === "watching") && document.activeElement instanceof HTMLElement && document.activeElement !== $("chat-input")) {
       document.activeElement.blur();
     }
     if (p === "playing") this.startTickLoop();
@@ -406,6 +411,34 @@ export class App {
     this.toStart("");
   }
 
+  /** Watch a game: the first (fullest) room of GET /v1/rooms, as a spectator. */
+  private async watch(): Promise<void> {
+    const button = $<HTMLButtonElement>("watch");
+    if (button.disabled) return;
+    button.disabled = true;
+    this.setStartMessage("");
+    let rooms: { id: string }[];
+    try {
+      const res = await fetch(roomsURL(defaultURL(location)), { cache: "no-store" });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      rooms = (await res.json()) as { id: string }[];
+    } catch (e) {
+      console.warn("arbiter: could not list the rooms to watch:", e);
+      this.setStartMessage("Could not get the games to watch. Try again?");
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    if (this.phase !== "start") return;
+    const roomId = rooms[0]?.id;
+    if (!roomId) {
+      this.setStartMessage("No games to watch right now.");
+      return;
+    }
+    // Joined{spectator} switches to the watching screen.
+    this.withConnection(() => this.conn?.send({ case: "spectate", value: { roomId } }));
+  }
+
   private leaveRoom(): void {
     if (this.conn?.isOpen) this.conn.send({ case: "leaveRoom", value: {} });
     else this.toStart("");
@@ -475,6 +508,8 @@ export class App {
       this.toStart(replaced ? "This game was opened in another tab or window." : `The server refused this client: ${err?.message ?? ""}`);
       return;
     }
+    // A spectator has no seat to come back to.
+    if (this.phase === "watching") this.toStart("Lost the connection to the game you were watching.");
     if (this.room && !this.resume) this.resume = { roomId: this.room.roomId, fencePing: -1 };
     if (this.phase === "searching") this.wasSearching = true;
     if (this.phase === "start" && !this.party && this.afterWelcome.length === 0 && !this.room) {
@@ -721,7 +756,8 @@ export class App {
     this.effects = [];
     this.queued = [];
     this.lastResult = undefined;
-    this.setPhase("playing");
+    $("watching-room").textContent = j.spectator ? `${j.mode} · ${j.roomId.slice(0, 8)}` : "";
+    this.setPhase(j.spectator ? "watching" : "playing");
     this.setBanner(undefined);
     if (resumed) this.flashStatus("Reconnected", 1500);
     // Tighten the clock sync quickly: a few pings now (the server allows 5/s).
@@ -731,6 +767,11 @@ export class App {
   private onRoomClosed(rc: RoomClosed): void {
     if (this.room) this.lastOwnEntity = this.room.ownEntity;
     this.resume = undefined;
+    if (this.phase === "watching") {
+      // Stop watching (LEFT) or the room ended: back to the start screen.
+      this.toStart(rc.reason === RoomCloseReason.LEFT ? "" : rc.reason === RoomCloseReason.ROUND_OVER ? "The round you were watching is over." : "The game you were watching has ended.");
+      return;
+    }
     if (rc.reason === RoomCloseReason.ROUND_OVER) {
       this.closeRoom();
       this.renderResults();
@@ -783,7 +824,9 @@ export class App {
   private resyncConnection(): void {
     const conn = this.conn;
     if (!conn) return;
-    if (this.room) this.resume = { roomId: this.room.roomId, fencePing: -1 };
+    const room = this.room;
+    if (room?.spectator) this.afterWelcome.push(() => this.conn?.send({ case: "spectate", value: { roomId: room.roomId } }));
+    else if (room) this.resume = { roomId: room.roomId, fencePing: -1 };
     conn.close();
     this.conn = undefined;
     this.stopPings();
@@ -983,13 +1026,13 @@ export class App {
     const room = this.room;
     let players: DrawPlayer[] = [];
     let crosshair: { x: number; y: number } | undefined;
-    if (room && this.phase === "playing") {
-      this.pumpInputs(t0);
+    if (room && (this.phase === "playing" || this.phase === "watching")) {
+      this.pumpInputs(t0); // nothing while watching
       room.advanceRender(t0);
       room.predictor?.decay(dt);
       this.playEvents(room, t0);
       players = this.scene(room);
-      if (this.controls.hasMouse) crosshair = { x: this.controls.mouseX, y: this.controls.mouseY };
+      if (this.controls.hasMouse && this.phase === "playing") crosshair = { x: this.controls.mouseX, y: this.controls.mouseY };
     }
     this.renderer.draw(room?.map ?? this.map, players, this.effects, t0, crosshair);
 
@@ -1032,7 +1075,7 @@ export class App {
   private updateHUD(now: number): void {
     if (this.phase === "searching") this.renderSearching(now);
     const room = this.room;
-    if (!room || this.phase !== "playing") return;
+    if (!room || (this.phase !== "playing" && this.phase !== "watching")) return;
     const rtt = this.clock.rttMs;
     $("ping").textContent = rtt === undefined ? "–" : String(Math.round(rtt));
     $("snaprate").textContent = String(room.snapshotRate(now));

@@ -183,6 +183,35 @@ describe("RoomSession", () => {
     expect(burst.length).toBeLessThanOrEqual(1);
   });
 
+  it("watches as a spectator: no own entity, no prediction, never an input", () => {
+    const session = (spectator: boolean) => {
+      const clock = new ClockSync(RATE);
+      clock.onRtt(20);
+      const room = new RoomSession(create(JoinedSchema, { roomId: "r", tick: 10, tickRate: RATE, snapshotEvery: 1, map: map.name, spectator }), "p1", clock, map);
+      // Even a roster entry with this client's player id is not its own.
+      room.setRoster(create(RosterSchema, { players: [{ seat: 0, playerId: "p1", entityId: 1, connected: true }, { seat: 1, playerId: "p2", entityId: 2, connected: true }] }));
+      room.onSnapshot(create(SnapshotSchema, { tick: 10, created: [{ id: 1, x: 1000, y: 1000 }, { id: 2, x: 2000, y: 1000 }] }), 0);
+      let sent = 0;
+      for (let t = 0; t <= 300; t += 10) sent += room.pump(t, () => ({ moveX: 127, moveY: 0, aim: 0, fire: true })).length;
+      return { room, sent };
+    };
+    const player = session(false);
+    expect(player.sent).toBeGreaterThan(5); // the same session with a seat does send
+
+    const { room, sent } = session(true);
+    expect(room.spectator).toBe(true);
+    expect(sent).toBe(0);
+    expect(room.seq).toBe(0);
+    expect(room.ownEntity).toBe(0);
+    expect(room.own()).toBeUndefined();
+    expect(room.predictor).toBeUndefined();
+    expect(room.ready).toBe(false);
+    // Everyone is interpolated as a remote player.
+    room.onSnapshot(create(SnapshotSchema, { tick: 11, baseAge: 1, moved: [1, 30, 0, 1, -30, 0] }), 33);
+    expect([...room.view.entities.keys()].sort()).toEqual([1, 2]);
+    expect(room.interp.ids(11).sort()).toEqual([1, 2]);
+  });
+
   it("stamps render time in 1/256 tick", () => {
     const r = simulate(50, 0, 2);
     r.room.renderTick = 123.5;

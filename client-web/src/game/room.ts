@@ -3,6 +3,9 @@
 // client tick that produces one Input per server tick, stamped with the
 // tick it is meant for and the render time the player is looking at.
 //
+// A spectator's session (Joined.spectator) has no seat: no own entity, no
+// prediction, and pump() never produces an input.
+//
 // It has no DOM and no socket: the app feeds it messages and the current
 // time, and sends the inputs it returns. That keeps it testable.
 
@@ -47,6 +50,8 @@ export const STALL_MS = 500;
 
 export class RoomSession {
   readonly roomId: string;
+  /** Watching without a seat: no own entity, no prediction, no inputs. */
+  readonly spectator: boolean;
   readonly tickRate: number;
   readonly snapshotEvery: number;
   readonly view = new View();
@@ -80,6 +85,7 @@ export class RoomSession {
     map?: MapData,
   ) {
     this.roomId = joined.roomId;
+    this.spectator = joined.spectator;
     this.tickRate = joined.tickRate || 30;
     this.snapshotEvery = joined.snapshotEvery || 1;
     this.interp = new Interpolator({ tickRate: this.tickRate, snapshotEvery: this.snapshotEvery });
@@ -92,6 +98,7 @@ export class RoomSession {
 
   setMap(map: MapData): void {
     this.map = map;
+    if (this.spectator) return;
     this.predictor = new Predictor(moveParamsFor(map, this.tickRate), map.walls);
     const own = this.own();
     if (own) this.predictor.reset(own);
@@ -102,7 +109,7 @@ export class RoomSession {
     this.byEntity.clear();
     for (const p of r.players) {
       if (p.entityId !== 0) this.byEntity.set(p.entityId, p);
-      if (p.playerId === this.playerId) this.ownEntity = p.entityId;
+      if (!this.spectator && p.playerId === this.playerId) this.ownEntity = p.entityId;
     }
   }
 
@@ -182,7 +189,7 @@ export class RoomSession {
    * prediction. intent is sampled once and used for all of them.
    */
   pump(nowMs: number, intent: () => Intent): InputFrame[] {
-    if (!this.ready) return [];
+    if (this.spectator || !this.ready) return [];
     if (nowMs - this.lastSnapshotAt > STALL_MS) {
       this.lastInputTick = undefined;
       return [];

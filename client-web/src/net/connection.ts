@@ -28,6 +28,16 @@ export function defaultURL(loc: Location): string {
   return `${proto}//${loc.host}/v1/connect`;
 }
 
+/** GET /v1/rooms (the rooms players may watch) beside the WebSocket URL wsURL. */
+export function roomsURL(wsURL: string): string {
+  const u = new URL(wsURL);
+  u.protocol = u.protocol === "wss:" ? "https:" : "http:";
+  u.pathname = "/v1/rooms";
+  u.search = "";
+  u.hash = "";
+  return u.toString();
+}
+
 /**
  * Connection wraps one WebSocket. Its handlers are called for this socket
  * only: once close() or detach() has been called, nothing more is reported,
