@@ -17,7 +17,7 @@ import { ClockSync } from "./net/clock";
 import { Connection, defaultURL, roomsURL, type CloseInfo } from "./net/connection";
 import { aimFrom, Controls } from "./ui/controls";
 import { Renderer, type DrawPlayer, type Effect } from "./ui/renderer";
-import { remotePlayers } from "./ui/scene";
+import { playEvents, remotePlayers, type QueuedEvent } from "./ui/scene";
 
 export type Phase = "start" | "searching" | "playing" | "results" | "watching";
 export type ConnState = "idle" | "connecting" | "open" | "reconnecting" | "lost";
@@ -66,11 +66,6 @@ function safeStorage(kind: "session" | "local"): Storage | undefined {
 interface FeedLine {
   html: string;
   at: number;
-}
-
-interface QueuedEvent {
-  ev: Event;
-  at: number; // tick to show it at (render time)
 }
 
 export class App {
@@ -905,25 +900,7 @@ export class App {
 
   /** Shows the queued events whose tick the render time has reached. */
   private playEvents(room: RoomSession, now: number): void {
-    const sc = room.map?.scale ?? 8;
-    const t = room.renderTick;
-    const keep: QueuedEvent[] = [];
-    for (const q of this.queued) {
-      if (q.at > t && q.at - t < 60) {
-        keep.push(q);
-        continue;
-      }
-      const ev = q.ev;
-      if (ev.type === EventType.SHOT) {
-        this.effects.push({ kind: "tracer", x: ev.x / sc, y: ev.y / sc, x2: ev.x2 / sc, y2: ev.y2 / sc, born: now, life: 140, self: false });
-      } else if (ev.type === EventType.HIT) {
-        this.effects.push({ kind: "spark", x: ev.x / sc, y: ev.y / sc, x2: 0, y2: 0, born: now, life: 260, self: false });
-      } else if (ev.type === EventType.KILL) {
-        this.effects.push({ kind: "ring", x: ev.x / sc, y: ev.y / sc, x2: 0, y2: 0, born: now, life: 600, self: false });
-      }
-    }
-    this.queued = keep;
-    this.effects = this.effects.filter((e) => now - e.born < e.life);
+    ({ queued: this.queued, effects: this.effects } = playEvents(this.queued, this.effects, room.renderTick, room.map?.scale ?? 8, now));
   }
 
   // ----------------------------------------------------------- game loop

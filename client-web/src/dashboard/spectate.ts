@@ -17,7 +17,7 @@ import { DesyncError, FLAG_DEAD, KIND_PLAYER } from "../game/view";
 import { ClockSync } from "../net/clock";
 import { Connection } from "../net/connection";
 import { Renderer, type Effect } from "../ui/renderer";
-import { remotePlayers } from "../ui/scene";
+import { playEvents, remotePlayers, type QueuedEvent } from "../ui/scene";
 
 const CLIENT_NAME = "arbiter-dashboard/0.1";
 const PING_EVERY_MS = 5000;
@@ -45,7 +45,7 @@ export class Spectator {
   private readonly renderer: Renderer;
   private readonly maps = new Map<string, Promise<MapData>>();
   private effects: Effect[] = [];
-  private queued: { ev: Event; at: number }[] = [];
+  private queued: QueuedEvent[] = [];
   private pingTimer: number | undefined;
   private retryTimer: number | undefined;
   private retries = 0;
@@ -290,24 +290,6 @@ export class Spectator {
 
   /** Turns the events whose tick the render time has reached into effects, as the player client does. */
   private playEvents(room: RoomSession, now: number): void {
-    const sc = room.map?.scale ?? 8;
-    const t = room.renderTick;
-    const keep: { ev: Event; at: number }[] = [];
-    for (const q of this.queued) {
-      if (q.at > t && q.at - t < 60) {
-        keep.push(q);
-        continue;
-      }
-      const ev = q.ev;
-      if (ev.type === EventType.SHOT) {
-        this.effects.push({ kind: "tracer", x: ev.x / sc, y: ev.y / sc, x2: ev.x2 / sc, y2: ev.y2 / sc, born: now, life: 140, self: false });
-      } else if (ev.type === EventType.HIT) {
-        this.effects.push({ kind: "spark", x: ev.x / sc, y: ev.y / sc, x2: 0, y2: 0, born: now, life: 260, self: false });
-      } else if (ev.type === EventType.KILL) {
-        this.effects.push({ kind: "ring", x: ev.x / sc, y: ev.y / sc, x2: 0, y2: 0, born: now, life: 600, self: false });
-      }
-    }
-    this.queued = keep;
-    this.effects = this.effects.filter((e) => now - e.born < e.life);
+    ({ queued: this.queued, effects: this.effects } = playEvents(this.queued, this.effects, room.renderTick, room.map?.scale ?? 8, now));
   }
 }

@@ -5,7 +5,8 @@
 
 import type { RoomSession } from "../game/room";
 import { FLAG_DEAD, FLAG_FIRING, FLAG_INVULNERABLE } from "../game/view";
-import type { DrawPlayer } from "./renderer";
+import { EventType, type Event } from "../gen/arbiter/v1/snapshot_pb";
+import type { DrawPlayer, Effect } from "./renderer";
 
 export interface RemoteScene {
   players: DrawPlayer[];
@@ -40,4 +41,35 @@ export function remotePlayers(room: RoomSession, t: number): RemoteScene {
     });
   }
   return { players, extrapolated };
+}
+
+/** An event waiting for the render time to reach its tick. */
+export interface QueuedEvent {
+  ev: Event;
+  at: number;
+}
+
+/**
+ * Turns the queued events whose tick the render time t has reached into
+ * effects (shot tracers, hit sparks, kill rings) and drops expired effects.
+ * Events more than 60 ticks ahead are shown at once. Shared by the game and
+ * the dashboard's spectator view.
+ */
+export function playEvents(queued: QueuedEvent[], effects: Effect[], t: number, scale: number, now: number): { queued: QueuedEvent[]; effects: Effect[] } {
+  const keep: QueuedEvent[] = [];
+  for (const q of queued) {
+    if (q.at > t && q.at - t < 60) {
+      keep.push(q);
+      continue;
+    }
+    const ev = q.ev;
+    if (ev.type === EventType.SHOT) {
+      effects.push({ kind: "tracer", x: ev.x / scale, y: ev.y / scale, x2: ev.x2 / scale, y2: ev.y2 / scale, born: now, life: 140, self: false });
+    } else if (ev.type === EventType.HIT) {
+      effects.push({ kind: "spark", x: ev.x / scale, y: ev.y / scale, x2: 0, y2: 0, born: now, life: 260, self: false });
+    } else if (ev.type === EventType.KILL) {
+      effects.push({ kind: "ring", x: ev.x / scale, y: ev.y / scale, x2: 0, y2: 0, born: now, life: 600, self: false });
+    }
+  }
+  return { queued: keep, effects: effects.filter((e) => now - e.born < e.life) };
 }
