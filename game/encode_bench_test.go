@@ -58,7 +58,11 @@ func arenaFrames(tb testing.TB, players, warm, keep int, input inputFn) []*game.
 		clock.Set(at)
 		<-f.Next()
 	}
-	for f := r.Latest(); f == nil; f = r.Latest() {
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Latest() == nil {
+		if time.Now().After(deadline) {
+			tb.Fatal("the room published no frame")
+		}
 		time.Sleep(time.Millisecond)
 	}
 	members := make([]*game.Member, players)

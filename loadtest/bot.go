@@ -196,7 +196,10 @@ func (b *bot) join(ctx context.Context) bool {
 		default:
 			b.r.rec.err("join")
 		}
-		time.Sleep(200 * time.Millisecond)
+		select { // back off before queueing again
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	return false
 }

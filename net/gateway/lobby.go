@@ -97,19 +97,11 @@ func (ss *session) onHello(h *arbiterv1.Hello) {
 		}}})
 		return
 	}
-	ss.enterRoom(res, room, srv.modeOf(room))
-}
-
-// modeOf names a room's mode when the allocator knows it.
-func (s *Server) modeOf(r *game.Room) string {
-	if m, ok := s.deps.Rooms.(interface{ ModeOf(id string) string }); ok {
-		return m.ModeOf(r.ID())
-	}
-	return ""
+	ss.enterRoom(res, room, srv.deps.Rooms.ModeOf(room.ID()))
 }
 
 func (ss *session) enterRoom(res game.JoinResult, room *game.Room, mode string) {
-	ss.member, ss.room, ss.mode, ss.spectating = res.Member, room, mode, nil
+	ss.member, ss.room, ss.spectating = res.Member, room, nil
 	ss.srv.setSeat(ss.player, room.ID())
 	ss.send(outItem{join: &joinItem{res: res, room: room, mode: mode}})
 }
@@ -133,10 +125,7 @@ func (ss *session) onFindMatch(f *arbiterv1.FindMatch) {
 		players = members
 	}
 	mode := f.GetMode()
-	start := srv.deps.Clock.Now()
-	_, err := srv.deps.Matchmaker.Enqueue(matchmaking.Ticket{Mode: mode, Players: players}, func(u matchmaking.Update) {
-		srv.deliverUpdate(u, start)
-	})
+	_, err := srv.deps.Matchmaker.Enqueue(matchmaking.Ticket{Mode: mode, Players: players}, srv.deliverUpdate)
 	switch {
 	case err == nil:
 	case errors.Is(err, matchmaking.ErrUnknownMode):
@@ -152,7 +141,7 @@ func (ss *session) onFindMatch(f *arbiterv1.FindMatch) {
 
 // deliverUpdate turns a matchmaker update into a message for its player.
 // It runs on the matchmaker's goroutine and never blocks.
-func (s *Server) deliverUpdate(u matchmaking.Update, start time.Time) {
+func (s *Server) deliverUpdate(u matchmaking.Update) {
 	if u.State == matchmaking.Found {
 		s.met.MatchWait.WithLabelValues(u.Mode).Observe(u.Elapsed.Seconds())
 		s.waits.add(u.Mode, u.Elapsed)
@@ -212,10 +201,8 @@ func (ss *session) onJoinRoom(j *arbiterv1.JoinRoom) {
 	case err != nil:
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_ROOM_CLOSED, "the room has ended")
 	default:
-		if c, ok := srv.deps.Rooms.(interface{ Claimed(room, player string) }); ok {
-			c.Claimed(room.ID(), ss.player)
-		}
-		ss.enterRoom(res, room, srv.modeOf(room))
+		srv.deps.Rooms.Claimed(room.ID(), ss.player)
+		ss.enterRoom(res, room, srv.deps.Rooms.ModeOf(room.ID()))
 	}
 }
 
@@ -228,12 +215,36 @@ func (ss *session) tokenError(code arbiterv1.ErrorCode, msg string) {
 
 func (ss *session) onPartyCreate() {
 	p := ss.srv.deps.Parties
+	defer ss.partyChanging()()
 	if _, err := p.Create(matchmaking.Player{ID: ss.player, Name: ss.name}, ss.srv.partyNotifier(ss.player)); err != nil {
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_INVALID_VALUE, err.Error())
 	}
 }
 
+func (ss *session) onPartyLeave() {
+	defer ss.partyChanging()()
+	ss.srv.deps.Parties.Leave(ss.player)
+}
+
+// partyChanging is called before the player's party changes; the function
+// it returns, called after, fails the queued ticket of every player whose
+// party was touched (the party the player was in, and the one it is in
+// now), since a ticket stands for the party as it was when queued.
+func (ss *session) partyChanging() func() {
+	parties := ss.srv.deps.Parties
+	before, _ := parties.Of(ss.player)
+	return func() {
+		after, _ := parties.Of(ss.player)
+		mm := ss.srv.deps.Matchmaker
+		mm.Fail(ss.player, "party changed")
+		for _, p := range append(before.Members, after.Members...) {
+			mm.Fail(p.ID, "party changed")
+		}
+	}
+}
+
 func (ss *session) onPartyJoin(j *arbiterv1.PartyJoin) {
+	defer ss.partyChanging()()
 	err := ss.srv.deps.Parties.Join(strings.ToUpper(strings.TrimSpace(j.GetCode())), matchmaking.Player{ID: ss.player, Name: ss.name}, ss.srv.partyNotifier(ss.player))
 	switch {
 	case err == nil:
@@ -269,7 +280,7 @@ func (ss *session) onSpectate(sp *arbiterv1.Spectate) {
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_ROOM_CLOSED, "no such room")
 		return
 	}
-	mode := srv.modeOf(room)
+	mode := srv.deps.Rooms.ModeOf(room.ID())
 	if !ss.admin && !srv.cfg.SpectateModes[mode] {
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_NOT_ALLOWED, "rooms of this mode cannot be watched")
 		return

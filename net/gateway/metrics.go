@@ -30,17 +30,10 @@ type Metrics struct {
 	Errors        *prometheus.CounterVec
 	MatchWait     *prometheus.HistogramVec
 
-	inputDrops [len(dropNames)]prometheus.Counter
+	inputDrops []prometheus.Counter // by game.DropReason
 	snapOut    prometheus.Counter
 	inputIn    prometheus.Counter
 }
-
-var dropNames = func() (n [6]string) {
-	for _, r := range game.DropReasons() {
-		n[r] = r.String()
-	}
-	return n
-}()
 
 // NewMetrics creates the collectors and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -64,8 +57,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Errors:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "arbiter_errors_sent_total", Help: "Error messages sent to clients, by code."}, []string{"code"}),
 		MatchWait:     prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "arbiter_matchmaker_wait_seconds", Help: "Time from FindMatch to MatchFound.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}, []string{"mode"}),
 	}
-	for r, name := range dropNames {
-		m.inputDrops[r] = m.InputDrops.WithLabelValues(name)
+	for _, r := range game.DropReasons() {
+		m.inputDrops = append(m.inputDrops, m.InputDrops.WithLabelValues(r.String()))
 	}
 	// Pre-create the usual series at zero so dashboards and alerts see them
 	// before the first event.
@@ -102,7 +95,7 @@ func (m *Metrics) Overrun(skipped int) {
 
 // InputDropped implements game.Observer.
 func (m *Metrics) InputDropped(r game.DropReason) {
-	if int(r) < len(m.inputDrops) {
+	if r >= 0 && int(r) < len(m.inputDrops) {
 		m.inputDrops[r].Inc()
 	}
 }

@@ -178,7 +178,7 @@ func (ss *session) handle(m *arbiterv1.ClientMessage) {
 	case *arbiterv1.ClientMessage_PartyJoin:
 		ss.route("party_join", kindMatch, func() { ss.onPartyJoin(v.PartyJoin) })
 	case *arbiterv1.ClientMessage_PartyLeave:
-		ss.route("party_leave", kindMatch, func() { ss.srv.deps.Parties.Leave(ss.player) })
+		ss.route("party_leave", kindMatch, ss.onPartyLeave)
 	case *arbiterv1.ClientMessage_JoinRoom:
 		ss.route("join_room", kindMatch, func() { ss.onJoinRoom(v.JoinRoom) })
 	case *arbiterv1.ClientMessage_LeaveRoom:

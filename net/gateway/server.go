@@ -116,9 +116,16 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Rooms finds running rooms by id; matchmaking.LocalAllocator is one.
+// Rooms is what the gateway needs of the room allocator;
+// matchmaking.LocalAllocator is one.
 type Rooms interface {
+	// Room finds a running room by id.
 	Room(id string) (*game.Room, bool)
+	// ModeOf and MapOf name a running room's mode and map ("" if unknown).
+	ModeOf(id string) string
+	MapOf(id string) string
+	// Claimed reports that player has taken its reserved seat in room.
+	Claimed(room, player string)
 }
 
 // Deps are the server's collaborators.
@@ -308,12 +315,4 @@ func (s *Server) Spectators() map[string]int {
 		out[k] = v
 	}
 	return out
-}
-
-// mapOf names a room's map for a spectator's Joined.
-func (s *Server) mapOf(r *game.Room) string {
-	if m, ok := s.deps.Rooms.(interface{ MapOf(id string) string }); ok {
-		return m.MapOf(r.ID())
-	}
-	return ""
 }

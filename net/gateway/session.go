@@ -50,7 +50,6 @@ type session struct {
 	hello        bool
 	member       *game.Member
 	room         *game.Room
-	mode         string
 	buckets      [numKinds]bucket
 	abuse        bucket
 	lastLimitErr time.Time
@@ -313,9 +312,7 @@ func (w *writer) item(it outItem) bool {
 		}
 		info := j.res.Info
 		if j.spectate {
-			if f := j.room.Latest(); f != nil {
-				info.Map = w.ss.srv.mapOf(j.room)
-			}
+			info.Map = w.ss.srv.deps.Rooms.MapOf(j.room.ID())
 		}
 		cfg := j.room.Config()
 		ok := w.msg(&arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_Joined{Joined: &arbiterv1.Joined{

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -62,12 +61,6 @@ func runHelperClients() int {
 	return 0
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkLoopback runs a node in this process and 32 real WebSocket
 // clients (4 arena rooms of 8, each sending 30 inputs/s) in a child
 // process, so that this process's CPU time is the server's own. It reports
@@ -98,9 +91,9 @@ func BenchmarkLoopback(b *testing.B) {
 		snapOut := n.met.MessagesOut.WithLabelValues("snapshot")
 		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
-		cpu0, s0, t0 := cpuTime(), testutil.ToFloat64(snapOut), time.Now()
+		cpu0, s0, t0 := processCPU(), testutil.ToFloat64(snapOut), time.Now()
 		time.Sleep(window)
-		cpu1, s1, t1 := cpuTime(), testutil.ToFloat64(snapOut), time.Now()
+		cpu1, s1, t1 := processCPU(), testutil.ToFloat64(snapOut), time.Now()
 		runtime.ReadMemStats(&ms1)
 		sc := bufio.NewScanner(out)
 		var got string

@@ -45,9 +45,7 @@ func TestHealthStream(t *testing.T) {
 	if len(first.GetQueues()) != 2 {
 		t.Fatalf("queues %v", first.GetQueues())
 	}
-	a, b, _ := pair(t, n)
-	_ = a
-	_ = b
+	pair(t, n)
 	deadline := time.Now().Add(5 * time.Second)
 	var h *arbiterv1.Health
 	for {
@@ -144,10 +142,11 @@ func TestSpectator(t *testing.T) {
 		t.Fatal(err)
 	}
 	st0 := spec.State()
-	time.Sleep(time.Second)
-	st1 := spec.State()
-	if st1.SnapshotsReceived-st0.SnapshotsReceived < 20 || len(st1.Entities) != 2 {
-		t.Fatalf("spectator got %d snapshots, sees %d entities", st1.SnapshotsReceived-st0.SnapshotsReceived, len(st1.Entities))
+	eventually(t, 5*time.Second, "20 more snapshots for the spectator", func() bool {
+		return spec.State().SnapshotsReceived-st0.SnapshotsReceived >= 20
+	})
+	if got := len(spec.State().Entities); got != 2 {
+		t.Fatalf("spectator sees %d entities, want 2", got)
 	}
 	if ro := a.State().Roster; len(ro.GetPlayers()) != 2 {
 		t.Fatalf("spectator visible in the roster: %v", ro)

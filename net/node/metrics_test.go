@@ -97,7 +97,7 @@ func playAndScrape(t *testing.T) string {
 	n := startNode(t, Config{})
 	a, b, _ := pair(t, n)
 	d := drive([]*client.Client{a, b}, 30)
-	time.Sleep(500 * time.Millisecond)
+	eventually(t, 5*time.Second, "inputs acked", func() bool { return a.State().AckSeq >= 10 && b.State().AckSeq >= 10 })
 	d.halt()
 	resp, err := http.Get("http://" + n.AdminAddr() + "/metrics")
 	if err != nil {

@@ -82,13 +82,12 @@ type Node struct {
 	parties *matchmaking.Parties
 	gw      *gateway.Server
 
-	pub, admin         *http.Server
-	pubLn, adminLn     net.Listener
-	mmCancel           context.CancelFunc
-	mmDone             chan error
-	shutdownOnce       sync.Once
-	shutdownErr        error
-	RandomSecretLogged bool
+	pub, admin     *http.Server
+	pubLn, adminLn net.Listener
+	mmCancel       context.CancelFunc
+	mmDone         chan error
+	shutdownOnce   sync.Once
+	shutdownErr    error
 
 	health     *healthHub
 	healthCtx  context.Context
@@ -132,7 +131,6 @@ func New(cfg Config) (*Node, error) {
 	secret := cfg.Secret
 	if len(secret) == 0 {
 		secret = token.RandomKey()
-		n.RandomSecretLogged = true
 		n.log.Warn("no -secret given: using a random signing key for this process; tokens will not survive a restart or work on other nodes")
 	}
 	signer, err := token.NewSigner(secret, cfg.Clock.Now)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -53,8 +54,16 @@ func TestSixteenPlayersTwoRooms(t *testing.T) {
 
 	d := drive(clients, 30)
 	defer d.halt()
-	// Let everyone get going, then measure over three seconds.
-	time.Sleep(500 * time.Millisecond)
+	// Let everyone get going (every client's inputs acked), then measure
+	// over three seconds.
+	eventually(t, 10*time.Second, "every client's inputs acked", func() bool {
+		for _, c := range clients {
+			if c.State().AckSeq < 5 {
+				return false
+			}
+		}
+		return true
+	})
 	type mark struct {
 		snaps uint64
 		ack   uint32
@@ -171,5 +180,33 @@ func TestWebSocketAtRoot(t *testing.T) {
 	defer c.Close()
 	if c.PlayerID() == "" {
 		t.Fatal("no Welcome at /")
+	}
+}
+
+// A queued party whose members change loses its ticket: it stood for the
+// party as it was.
+func TestPartyChangeFailsTicket(t *testing.T) {
+	n := startNode(t, Config{})
+	lead := dial(t, n, "lead", client.Options{})
+	mate := dial(t, n, "mate", client.Options{})
+	code := must[*arbiterv1.PartyState](t)(lead.PartyCreate(ctxT(t, 5*time.Second))).GetCode()
+	must[*arbiterv1.PartyState](t)(mate.PartyJoin(ctxT(t, 5*time.Second), code))
+	if err := lead.FindMatch(ctxT(t, 5*time.Second), "arena"); err != nil {
+		t.Fatal(err)
+	}
+	// The party of two waits out the arena's fill wait; the mate leaves.
+	eventually(t, 5*time.Second, "the ticket queued", func() bool {
+		return lead.LastMatchStatus().GetState() == arbiterv1.MatchState_MATCH_STATE_SEARCHING
+	})
+	if err := mate.PartyLeave(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := lead.WaitMatch(ctxT(t, 5*time.Second))
+	var me *client.MatchError
+	if !errors.As(err, &me) || me.Status.GetState() != arbiterv1.MatchState_MATCH_STATE_FAILED || me.Status.GetReason() != "party changed" {
+		t.Fatalf("leader's wait ended with %v, want FAILED (party changed)", err)
+	}
+	if got := n.Matchmaker().QueueSizes()["arena"]; got != 0 {
+		t.Fatalf("%d players still queued", got)
 	}
 }

@@ -31,7 +31,7 @@ func TestReconnectResumesSeat(t *testing.T) {
 	n := startNode(t, Config{RejoinGrace: 1500 * time.Millisecond})
 	a, b, ja := pair(t, n)
 	d := drive([]*client.Client{a, b}, 30)
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, 5*time.Second, "a playing", func() bool { return a.State().AckSeq >= 5 })
 	d.halt()
 
 	a.Drop()
