@@ -322,6 +322,10 @@ func TestPlayerWatchesArena(t *testing.T) {
 	if rooms[0].ID != j.GetRoomId() || rooms[0].Mode != "arena" || rooms[0].MaxPlayers != 8 {
 		t.Fatalf("rooms %+v", rooms)
 	}
+	eventually(t, 5*time.Second, "the lead's roster with both players", func() bool {
+		return len(lead.State().Roster.GetPlayers()) == 2
+	})
+	before := lead.State().Roster
 	fan := dial(t, n, "fan", client.Options{})
 	if err := fan.Send(ctxT(t, 5*time.Second), &arbiterv1.ClientMessage{Msg: &arbiterv1.ClientMessage_Spectate{Spectate: &arbiterv1.Spectate{RoomId: j.GetRoomId()}}}); err != nil {
 		t.Fatal(err)
@@ -336,7 +340,12 @@ func TestPlayerWatchesArena(t *testing.T) {
 	if got := len(fan.State().Entities); got != 2 {
 		t.Fatalf("the watcher sees %d entities", got)
 	}
-	if ro := lead.State().Roster; len(ro.GetPlayers()) != 2 {
-		t.Fatalf("the watcher shows in the players' roster: %v", ro)
+	// The lead has seen every frame the watcher has: a roster change for the
+	// watcher would have reached it by now.
+	if err := lead.WaitTick(ctxT(t, 5*time.Second), fan.State().Tick+1); err != nil {
+		t.Fatal(err)
+	}
+	if ro := lead.State().Roster; ro.GetVersion() != before.GetVersion() || len(ro.GetPlayers()) != 2 {
+		t.Fatalf("the watcher changed the players' roster: %v, was %v", ro, before)
 	}
 }
