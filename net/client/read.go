@@ -261,8 +261,14 @@ func (c *Client) onSnapshot(s *arbiterv1.Snapshot) {
 	}
 	c.acks = acks
 	v := c.view
-	c.notifyLocked()
 	c.mu.Unlock()
+	// Waiters wake after the callbacks for this snapshot have run, so a
+	// WaitTick that returns has seen its tick's OnAck and OnEvent calls.
+	defer func() {
+		c.mu.Lock()
+		c.notifyLocked()
+		c.mu.Unlock()
+	}()
 
 	if err != nil {
 		if !wasBroken {
