@@ -31,6 +31,8 @@ const (
 	HealthReason_HEALTH_REASON_ROOM_CREATED  HealthReason = 3
 	HealthReason_HEALTH_REASON_ROOM_ENDED    HealthReason = 4
 	HealthReason_HEALTH_REASON_DRAIN_STARTED HealthReason = 5
+	// CLUSTER_CHANGED: a node joined or left, or a lease moved.
+	HealthReason_HEALTH_REASON_CLUSTER_CHANGED HealthReason = 6
 )
 
 // Enum value maps for HealthReason.
@@ -42,14 +44,16 @@ var (
 		3: "HEALTH_REASON_ROOM_CREATED",
 		4: "HEALTH_REASON_ROOM_ENDED",
 		5: "HEALTH_REASON_DRAIN_STARTED",
+		6: "HEALTH_REASON_CLUSTER_CHANGED",
 	}
 	HealthReason_value = map[string]int32{
-		"HEALTH_REASON_UNSPECIFIED":   0,
-		"HEALTH_REASON_CONNECTED":     1,
-		"HEALTH_REASON_PERIODIC":      2,
-		"HEALTH_REASON_ROOM_CREATED":  3,
-		"HEALTH_REASON_ROOM_ENDED":    4,
-		"HEALTH_REASON_DRAIN_STARTED": 5,
+		"HEALTH_REASON_UNSPECIFIED":     0,
+		"HEALTH_REASON_CONNECTED":       1,
+		"HEALTH_REASON_PERIODIC":        2,
+		"HEALTH_REASON_ROOM_CREATED":    3,
+		"HEALTH_REASON_ROOM_ENDED":      4,
+		"HEALTH_REASON_DRAIN_STARTED":   5,
+		"HEALTH_REASON_CLUSTER_CHANGED": 6,
 	}
 )
 
@@ -100,7 +104,10 @@ type Health struct {
 	Closes []*Counter `protobuf:"bytes,8,rep,name=closes,proto3" json:"closes,omitempty"`
 	// points are per-second samples: the last minutes on a full message,
 	// the new ones since the previous message otherwise.
-	Points        []*HealthPoint `protobuf:"bytes,9,rep,name=points,proto3" json:"points,omitempty"`
+	Points []*HealthPoint `protobuf:"bytes,9,rep,name=points,proto3" json:"points,omitempty"`
+	// cluster is the whole cluster as this node sees it; absent on a
+	// single node.
+	Cluster       *ClusterHealth `protobuf:"bytes,10,opt,name=cluster,proto3" json:"cluster,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -194,6 +201,13 @@ func (x *Health) GetCloses() []*Counter {
 func (x *Health) GetPoints() []*HealthPoint {
 	if x != nil {
 		return x.Points
+	}
+	return nil
+}
+
+func (x *Health) GetCluster() *ClusterHealth {
+	if x != nil {
+		return x.Cluster
 	}
 	return nil
 }
@@ -707,12 +721,243 @@ func (x *HealthPoint) GetBytesOutPerS() float64 {
 	return 0
 }
 
+// ClusterHealth is the cluster as one node sees it: the live nodes from the
+// registry and who holds each mode's matchmaking lease.
+type ClusterHealth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// node_id is the node sending this message.
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// nats_connected is the node's NATS connection state.
+	NatsConnected bool            `protobuf:"varint,2,opt,name=nats_connected,json=natsConnected,proto3" json:"nats_connected,omitempty"`
+	Nodes         []*ClusterNode  `protobuf:"bytes,3,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	Leases        []*ClusterLease `protobuf:"bytes,4,rep,name=leases,proto3" json:"leases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterHealth) Reset() {
+	*x = ClusterHealth{}
+	mi := &file_arbiter_v1_health_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterHealth) ProtoMessage() {}
+
+func (x *ClusterHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_arbiter_v1_health_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterHealth.ProtoReflect.Descriptor instead.
+func (*ClusterHealth) Descriptor() ([]byte, []int) {
+	return file_arbiter_v1_health_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ClusterHealth) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *ClusterHealth) GetNatsConnected() bool {
+	if x != nil {
+		return x.NatsConnected
+	}
+	return false
+}
+
+func (x *ClusterHealth) GetNodes() []*ClusterNode {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *ClusterHealth) GetLeases() []*ClusterLease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
+// ClusterNode is one live node, from its last registry entry.
+type ClusterNode struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// public_url is where clients reach the node.
+	PublicUrl string `protobuf:"bytes,2,opt,name=public_url,json=publicUrl,proto3" json:"public_url,omitempty"`
+	Rooms     uint32 `protobuf:"varint,3,opt,name=rooms,proto3" json:"rooms,omitempty"`
+	// players counts seats taken, occupied or reserved.
+	Players uint32 `protobuf:"varint,4,opt,name=players,proto3" json:"players,omitempty"`
+	// max_players and max_rooms are the node's caps (0: none).
+	MaxPlayers uint32 `protobuf:"varint,5,opt,name=max_players,json=maxPlayers,proto3" json:"max_players,omitempty"`
+	MaxRooms   uint32 `protobuf:"varint,6,opt,name=max_rooms,json=maxRooms,proto3" json:"max_rooms,omitempty"`
+	Draining   bool   `protobuf:"varint,7,opt,name=draining,proto3" json:"draining,omitempty"`
+	// age_ms is how long ago the entry was refreshed.
+	AgeMs         uint32 `protobuf:"varint,8,opt,name=age_ms,json=ageMs,proto3" json:"age_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterNode) Reset() {
+	*x = ClusterNode{}
+	mi := &file_arbiter_v1_health_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterNode) ProtoMessage() {}
+
+func (x *ClusterNode) ProtoReflect() protoreflect.Message {
+	mi := &file_arbiter_v1_health_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterNode.ProtoReflect.Descriptor instead.
+func (*ClusterNode) Descriptor() ([]byte, []int) {
+	return file_arbiter_v1_health_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ClusterNode) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ClusterNode) GetPublicUrl() string {
+	if x != nil {
+		return x.PublicUrl
+	}
+	return ""
+}
+
+func (x *ClusterNode) GetRooms() uint32 {
+	if x != nil {
+		return x.Rooms
+	}
+	return 0
+}
+
+func (x *ClusterNode) GetPlayers() uint32 {
+	if x != nil {
+		return x.Players
+	}
+	return 0
+}
+
+func (x *ClusterNode) GetMaxPlayers() uint32 {
+	if x != nil {
+		return x.MaxPlayers
+	}
+	return 0
+}
+
+func (x *ClusterNode) GetMaxRooms() uint32 {
+	if x != nil {
+		return x.MaxRooms
+	}
+	return 0
+}
+
+func (x *ClusterNode) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
+}
+
+func (x *ClusterNode) GetAgeMs() uint32 {
+	if x != nil {
+		return x.AgeMs
+	}
+	return 0
+}
+
+// ClusterLease names the node running one mode's matchmaker.
+type ClusterLease struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Mode  string                 `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
+	// holder is a node id; empty while nobody holds the lease.
+	Holder        string `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterLease) Reset() {
+	*x = ClusterLease{}
+	mi := &file_arbiter_v1_health_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterLease) ProtoMessage() {}
+
+func (x *ClusterLease) ProtoReflect() protoreflect.Message {
+	mi := &file_arbiter_v1_health_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterLease.ProtoReflect.Descriptor instead.
+func (*ClusterLease) Descriptor() ([]byte, []int) {
+	return file_arbiter_v1_health_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ClusterLease) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *ClusterLease) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
+}
+
 var File_arbiter_v1_health_proto protoreflect.FileDescriptor
 
 const file_arbiter_v1_health_proto_rawDesc = "" +
 	"\n" +
 	"\x17arbiter/v1/health.proto\x12\n" +
-	"arbiter.v1\"\x88\x03\n" +
+	"arbiter.v1\"\xbd\x03\n" +
 	"\x06Health\x12\x12\n" +
 	"\x04full\x18\x01 \x01(\bR\x04full\x120\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x18.arbiter.v1.HealthReasonR\x06reason\x12$\n" +
@@ -722,7 +967,9 @@ const file_arbiter_v1_health_proto_rawDesc = "" +
 	"\x06queues\x18\x06 \x03(\v2\x17.arbiter.v1.QueueHealthR\x06queues\x12)\n" +
 	"\x05drops\x18\a \x03(\v2\x13.arbiter.v1.CounterR\x05drops\x12+\n" +
 	"\x06closes\x18\b \x03(\v2\x13.arbiter.v1.CounterR\x06closes\x12/\n" +
-	"\x06points\x18\t \x03(\v2\x17.arbiter.v1.HealthPointR\x06points\"\x8a\x04\n" +
+	"\x06points\x18\t \x03(\v2\x17.arbiter.v1.HealthPointR\x06points\x123\n" +
+	"\acluster\x18\n" +
+	" \x01(\v2\x19.arbiter.v1.ClusterHealthR\acluster\"\x8a\x04\n" +
 	"\n" +
 	"NodeHealth\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1d\n" +
@@ -781,14 +1028,34 @@ const file_arbiter_v1_health_proto_rawDesc = "" +
 	"\vcpu_percent\x18\x06 \x01(\x01R\n" +
 	"cpuPercent\x12#\n" +
 	"\x0ebytes_in_per_s\x18\a \x01(\x01R\vbytesInPerS\x12%\n" +
-	"\x0fbytes_out_per_s\x18\b \x01(\x01R\fbytesOutPerS*\xc5\x01\n" +
+	"\x0fbytes_out_per_s\x18\b \x01(\x01R\fbytesOutPerS\"\xb0\x01\n" +
+	"\rClusterHealth\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12%\n" +
+	"\x0enats_connected\x18\x02 \x01(\bR\rnatsConnected\x12-\n" +
+	"\x05nodes\x18\x03 \x03(\v2\x17.arbiter.v1.ClusterNodeR\x05nodes\x120\n" +
+	"\x06leases\x18\x04 \x03(\v2\x18.arbiter.v1.ClusterLeaseR\x06leases\"\xdd\x01\n" +
+	"\vClusterNode\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"public_url\x18\x02 \x01(\tR\tpublicUrl\x12\x14\n" +
+	"\x05rooms\x18\x03 \x01(\rR\x05rooms\x12\x18\n" +
+	"\aplayers\x18\x04 \x01(\rR\aplayers\x12\x1f\n" +
+	"\vmax_players\x18\x05 \x01(\rR\n" +
+	"maxPlayers\x12\x1b\n" +
+	"\tmax_rooms\x18\x06 \x01(\rR\bmaxRooms\x12\x1a\n" +
+	"\bdraining\x18\a \x01(\bR\bdraining\x12\x15\n" +
+	"\x06age_ms\x18\b \x01(\rR\x05ageMs\":\n" +
+	"\fClusterLease\x12\x12\n" +
+	"\x04mode\x18\x01 \x01(\tR\x04mode\x12\x16\n" +
+	"\x06holder\x18\x02 \x01(\tR\x06holder*\xe8\x01\n" +
 	"\fHealthReason\x12\x1d\n" +
 	"\x19HEALTH_REASON_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17HEALTH_REASON_CONNECTED\x10\x01\x12\x1a\n" +
 	"\x16HEALTH_REASON_PERIODIC\x10\x02\x12\x1e\n" +
 	"\x1aHEALTH_REASON_ROOM_CREATED\x10\x03\x12\x1c\n" +
 	"\x18HEALTH_REASON_ROOM_ENDED\x10\x04\x12\x1f\n" +
-	"\x1bHEALTH_REASON_DRAIN_STARTED\x10\x05B:Z8github.com/arbiter-gg/arbiter/proto/arbiter/v1;arbiterv1b\x06proto3"
+	"\x1bHEALTH_REASON_DRAIN_STARTED\x10\x05\x12!\n" +
+	"\x1dHEALTH_REASON_CLUSTER_CHANGED\x10\x06B:Z8github.com/arbiter-gg/arbiter/proto/arbiter/v1;arbiterv1b\x06proto3"
 
 var (
 	file_arbiter_v1_health_proto_rawDescOnce sync.Once
@@ -803,29 +1070,35 @@ func file_arbiter_v1_health_proto_rawDescGZIP() []byte {
 }
 
 var file_arbiter_v1_health_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_arbiter_v1_health_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_arbiter_v1_health_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_arbiter_v1_health_proto_goTypes = []any{
-	(HealthReason)(0),   // 0: arbiter.v1.HealthReason
-	(*Health)(nil),      // 1: arbiter.v1.Health
-	(*NodeHealth)(nil),  // 2: arbiter.v1.NodeHealth
-	(*RoomHealth)(nil),  // 3: arbiter.v1.RoomHealth
-	(*QueueHealth)(nil), // 4: arbiter.v1.QueueHealth
-	(*Counter)(nil),     // 5: arbiter.v1.Counter
-	(*HealthPoint)(nil), // 6: arbiter.v1.HealthPoint
+	(HealthReason)(0),     // 0: arbiter.v1.HealthReason
+	(*Health)(nil),        // 1: arbiter.v1.Health
+	(*NodeHealth)(nil),    // 2: arbiter.v1.NodeHealth
+	(*RoomHealth)(nil),    // 3: arbiter.v1.RoomHealth
+	(*QueueHealth)(nil),   // 4: arbiter.v1.QueueHealth
+	(*Counter)(nil),       // 5: arbiter.v1.Counter
+	(*HealthPoint)(nil),   // 6: arbiter.v1.HealthPoint
+	(*ClusterHealth)(nil), // 7: arbiter.v1.ClusterHealth
+	(*ClusterNode)(nil),   // 8: arbiter.v1.ClusterNode
+	(*ClusterLease)(nil),  // 9: arbiter.v1.ClusterLease
 }
 var file_arbiter_v1_health_proto_depIdxs = []int32{
-	0, // 0: arbiter.v1.Health.reason:type_name -> arbiter.v1.HealthReason
-	2, // 1: arbiter.v1.Health.node:type_name -> arbiter.v1.NodeHealth
-	3, // 2: arbiter.v1.Health.rooms:type_name -> arbiter.v1.RoomHealth
-	4, // 3: arbiter.v1.Health.queues:type_name -> arbiter.v1.QueueHealth
-	5, // 4: arbiter.v1.Health.drops:type_name -> arbiter.v1.Counter
-	5, // 5: arbiter.v1.Health.closes:type_name -> arbiter.v1.Counter
-	6, // 6: arbiter.v1.Health.points:type_name -> arbiter.v1.HealthPoint
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0,  // 0: arbiter.v1.Health.reason:type_name -> arbiter.v1.HealthReason
+	2,  // 1: arbiter.v1.Health.node:type_name -> arbiter.v1.NodeHealth
+	3,  // 2: arbiter.v1.Health.rooms:type_name -> arbiter.v1.RoomHealth
+	4,  // 3: arbiter.v1.Health.queues:type_name -> arbiter.v1.QueueHealth
+	5,  // 4: arbiter.v1.Health.drops:type_name -> arbiter.v1.Counter
+	5,  // 5: arbiter.v1.Health.closes:type_name -> arbiter.v1.Counter
+	6,  // 6: arbiter.v1.Health.points:type_name -> arbiter.v1.HealthPoint
+	7,  // 7: arbiter.v1.Health.cluster:type_name -> arbiter.v1.ClusterHealth
+	8,  // 8: arbiter.v1.ClusterHealth.nodes:type_name -> arbiter.v1.ClusterNode
+	9,  // 9: arbiter.v1.ClusterHealth.leases:type_name -> arbiter.v1.ClusterLease
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_arbiter_v1_health_proto_init() }
@@ -839,7 +1112,7 @@ func file_arbiter_v1_health_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_arbiter_v1_health_proto_rawDesc), len(file_arbiter_v1_health_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

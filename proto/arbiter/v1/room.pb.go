@@ -36,6 +36,9 @@ const (
 	RoomCloseReason_ROOM_CLOSE_REASON_ERROR RoomCloseReason = 4
 	// LEFT: the player left the room (LeaveRoom) or lost the seat.
 	RoomCloseReason_ROOM_CLOSE_REASON_LEFT RoomCloseReason = 5
+	// NODE_LOST: the cluster node hosting the room stopped answering; the
+	// room is gone. Sent on the connection the player queued from.
+	RoomCloseReason_ROOM_CLOSE_REASON_NODE_LOST RoomCloseReason = 6
 )
 
 // Enum value maps for RoomCloseReason.
@@ -47,6 +50,7 @@ var (
 		3: "ROOM_CLOSE_REASON_DRAIN",
 		4: "ROOM_CLOSE_REASON_ERROR",
 		5: "ROOM_CLOSE_REASON_LEFT",
+		6: "ROOM_CLOSE_REASON_NODE_LOST",
 	}
 	RoomCloseReason_value = map[string]int32{
 		"ROOM_CLOSE_REASON_UNSPECIFIED": 0,
@@ -55,6 +59,7 @@ var (
 		"ROOM_CLOSE_REASON_DRAIN":       3,
 		"ROOM_CLOSE_REASON_ERROR":       4,
 		"ROOM_CLOSE_REASON_LEFT":        5,
+		"ROOM_CLOSE_REASON_NODE_LOST":   6,
 	}
 )
 
@@ -561,14 +566,15 @@ const file_arbiter_v1_room_proto_rawDesc = "" +
 	"\tplayer_id\x18\x02 \x01(\tR\bplayerId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1b\n" +
 	"\tentity_id\x18\x04 \x01(\rR\bentityId\x12\x1c\n" +
-	"\tconnected\x18\x05 \x01(\bR\tconnected*\xc9\x01\n" +
+	"\tconnected\x18\x05 \x01(\bR\tconnected*\xea\x01\n" +
 	"\x0fRoomCloseReason\x12!\n" +
 	"\x1dROOM_CLOSE_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cROOM_CLOSE_REASON_ROUND_OVER\x10\x01\x12\x1b\n" +
 	"\x17ROOM_CLOSE_REASON_EMPTY\x10\x02\x12\x1b\n" +
 	"\x17ROOM_CLOSE_REASON_DRAIN\x10\x03\x12\x1b\n" +
 	"\x17ROOM_CLOSE_REASON_ERROR\x10\x04\x12\x1a\n" +
-	"\x16ROOM_CLOSE_REASON_LEFT\x10\x05B:Z8github.com/arbiter-gg/arbiter/proto/arbiter/v1;arbiterv1b\x06proto3"
+	"\x16ROOM_CLOSE_REASON_LEFT\x10\x05\x12\x1f\n" +
+	"\x1bROOM_CLOSE_REASON_NODE_LOST\x10\x06B:Z8github.com/arbiter-gg/arbiter/proto/arbiter/v1;arbiterv1b\x06proto3"
 
 var (
 	file_arbiter_v1_room_proto_rawDescOnce sync.Once

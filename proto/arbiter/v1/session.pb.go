@@ -190,7 +190,9 @@ type ServerInfo struct {
 	// version is the server build, e.g. "0.1.0".
 	Version string `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
 	// modes lists the match modes this server offers, e.g. ["arena", "duel"].
-	Modes         []string `protobuf:"bytes,5,rep,name=modes,proto3" json:"modes,omitempty"`
+	Modes []string `protobuf:"bytes,5,rep,name=modes,proto3" json:"modes,omitempty"`
+	// node_id names the server in a cluster (empty on a single node).
+	NodeId        string `protobuf:"bytes,6,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -258,6 +260,13 @@ func (x *ServerInfo) GetModes() []string {
 		return x.Modes
 	}
 	return nil
+}
+
+func (x *ServerInfo) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
 }
 
 // Ping asks for a Pong; clients use the pair for RTT and clock sync.
@@ -412,14 +421,15 @@ const file_arbiter_v1_session_proto_rawDesc = "" +
 	"\rsession_token\x18\x02 \x01(\tR\fsessionToken\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12.\n" +
 	"\x06server\x18\x04 \x01(\v2\x16.arbiter.v1.ServerInfoR\x06server\x12\x18\n" +
-	"\aresumed\x18\x05 \x01(\bR\aresumed\"\xab\x01\n" +
+	"\aresumed\x18\x05 \x01(\bR\aresumed\"\xc4\x01\n" +
 	"\n" +
 	"ServerInfo\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x1b\n" +
 	"\ttick_rate\x18\x02 \x01(\rR\btickRate\x12%\n" +
 	"\x0esnapshot_every\x18\x03 \x01(\rR\rsnapshotEvery\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12\x14\n" +
-	"\x05modes\x18\x05 \x03(\tR\x05modes\"<\n" +
+	"\x05modes\x18\x05 \x03(\tR\x05modes\x12\x17\n" +
+	"\anode_id\x18\x06 \x01(\tR\x06nodeId\"<\n" +
 	"\x04Ping\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12$\n" +
 	"\x0eclient_time_us\x18\x02 \x01(\x04R\fclientTimeUs\"\x9b\x01\n" +

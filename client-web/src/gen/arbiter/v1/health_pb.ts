@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbiter/v1/health.proto.
  */
 export const file_arbiter_v1_health: GenFile = /*@__PURE__*/
-  fileDesc("ChdhcmJpdGVyL3YxL2hlYWx0aC5wcm90bxIKYXJiaXRlci52MSLAAgoGSGVhbHRoEgwKBGZ1bGwYASABKAgSKAoGcmVhc29uGAIgASgOMhguYXJiaXRlci52MS5IZWFsdGhSZWFzb24SFgoOc2VydmVyX3RpbWVfdXMYAyABKAQSJAoEbm9kZRgEIAEoCzIWLmFyYml0ZXIudjEuTm9kZUhlYWx0aBIlCgVyb29tcxgFIAMoCzIWLmFyYml0ZXIudjEuUm9vbUhlYWx0aBInCgZxdWV1ZXMYBiADKAsyFy5hcmJpdGVyLnYxLlF1ZXVlSGVhbHRoEiIKBWRyb3BzGAcgAygLMhMuYXJiaXRlci52MS5Db3VudGVyEiMKBmNsb3NlcxgIIAMoCzITLmFyYml0ZXIudjEuQ291bnRlchInCgZwb2ludHMYCSADKAsyFy5hcmJpdGVyLnYxLkhlYWx0aFBvaW50ItUCCgpOb2RlSGVhbHRoEg8KB3ZlcnNpb24YASABKAkSEgoKc3RhcnRlZF91cxgCIAEoBBINCgVyZWFkeRgDIAEoCBIQCghkcmFpbmluZxgEIAEoCBIQCghzZXNzaW9ucxgFIAEoDRIPCgdwbGF5ZXJzGAYgASgNEhIKCnNwZWN0YXRvcnMYByABKA0SDQoFcm9vbXMYCCABKA0SEwoLY3B1X3BlcmNlbnQYCSABKAESEgoKaGVhcF9ieXRlcxgKIAEoBBIRCglyc3NfYnl0ZXMYCyABKAQSEgoKZ29yb3V0aW5lcxgMIAEoDRIWCg5ieXRlc19pbl9wZXJfcxgNIAEoARIXCg9ieXRlc19vdXRfcGVyX3MYDiABKAESEAoIb3ZlcnJ1bnMYDyABKAQSFQoNc2tpcHBlZF90aWNrcxgQIAEoBBIRCgl0aWNrX3JhdGUYESABKA0ipAEKClJvb21IZWFsdGgSCgoCaWQYASABKAkSDAoEbW9kZRgCIAEoCRIPCgdwbGF5ZXJzGAMgASgNEhMKC21heF9wbGF5ZXJzGAQgASgNEg0KBWFnZV9zGAUgASgNEgwKBHRpY2sYBiABKA0SEwoLdGlja19wOTlfdXMYByABKA0SEAoIb3ZlcnJ1bnMYCCABKAQSEgoKc3BlY3RhdG9ycxgJIAEoDSJWCgtRdWV1ZUhlYWx0aBIMCgRtb2RlGAEgASgJEg8KB3dhaXRpbmcYAiABKA0SEwoLd2FpdF9wNTBfbXMYAyABKA0SEwoLd2FpdF9wOTlfbXMYBCABKA0iJgoHQ291bnRlchIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgEIrIBCgtIZWFsdGhQb2ludBIPCgd0aW1lX3VzGAEgASgEEg8KB3BsYXllcnMYAiABKA0SDQoFcm9vbXMYAyABKA0SEwoLdGlja19wOTlfdXMYBCABKA0SFwoPbGF0ZW5lc3NfcDk5X3VzGAUgASgNEhMKC2NwdV9wZXJjZW50GAYgASgBEhYKDmJ5dGVzX2luX3Blcl9zGAcgASgBEhcKD2J5dGVzX291dF9wZXJfcxgIIAEoASrFAQoMSGVhbHRoUmVhc29uEh0KGUhFQUxUSF9SRUFTT05fVU5TUEVDSUZJRUQQABIbChdIRUFMVEhfUkVBU09OX0NPTk5FQ1RFRBABEhoKFkhFQUxUSF9SRUFTT05fUEVSSU9ESUMQAhIeChpIRUFMVEhfUkVBU09OX1JPT01fQ1JFQVRFRBADEhwKGEhFQUxUSF9SRUFTT05fUk9PTV9FTkRFRBAEEh8KG0hFQUxUSF9SRUFTT05fRFJBSU5fU1RBUlRFRBAFQjpaOGdpdGh1Yi5jb20vYXJiaXRlci1nZy9hcmJpdGVyL3Byb3RvL2FyYml0ZXIvdjE7YXJiaXRlcnYxYgZwcm90bzM");
+  fileDesc("ChdhcmJpdGVyL3YxL2hlYWx0aC5wcm90bxIKYXJiaXRlci52MSLsAgoGSGVhbHRoEgwKBGZ1bGwYASABKAgSKAoGcmVhc29uGAIgASgOMhguYXJiaXRlci52MS5IZWFsdGhSZWFzb24SFgoOc2VydmVyX3RpbWVfdXMYAyABKAQSJAoEbm9kZRgEIAEoCzIWLmFyYml0ZXIudjEuTm9kZUhlYWx0aBIlCgVyb29tcxgFIAMoCzIWLmFyYml0ZXIudjEuUm9vbUhlYWx0aBInCgZxdWV1ZXMYBiADKAsyFy5hcmJpdGVyLnYxLlF1ZXVlSGVhbHRoEiIKBWRyb3BzGAcgAygLMhMuYXJiaXRlci52MS5Db3VudGVyEiMKBmNsb3NlcxgIIAMoCzITLmFyYml0ZXIudjEuQ291bnRlchInCgZwb2ludHMYCSADKAsyFy5hcmJpdGVyLnYxLkhlYWx0aFBvaW50EioKB2NsdXN0ZXIYCiABKAsyGS5hcmJpdGVyLnYxLkNsdXN0ZXJIZWFsdGgi1QIKCk5vZGVIZWFsdGgSDwoHdmVyc2lvbhgBIAEoCRISCgpzdGFydGVkX3VzGAIgASgEEg0KBXJlYWR5GAMgASgIEhAKCGRyYWluaW5nGAQgASgIEhAKCHNlc3Npb25zGAUgASgNEg8KB3BsYXllcnMYBiABKA0SEgoKc3BlY3RhdG9ycxgHIAEoDRINCgVyb29tcxgIIAEoDRITCgtjcHVfcGVyY2VudBgJIAEoARISCgpoZWFwX2J5dGVzGAogASgEEhEKCXJzc19ieXRlcxgLIAEoBBISCgpnb3JvdXRpbmVzGAwgASgNEhYKDmJ5dGVzX2luX3Blcl9zGA0gASgBEhcKD2J5dGVzX291dF9wZXJfcxgOIAEoARIQCghvdmVycnVucxgPIAEoBBIVCg1za2lwcGVkX3RpY2tzGBAgASgEEhEKCXRpY2tfcmF0ZRgRIAEoDSKkAQoKUm9vbUhlYWx0aBIKCgJpZBgBIAEoCRIMCgRtb2RlGAIgASgJEg8KB3BsYXllcnMYAyABKA0SEwoLbWF4X3BsYXllcnMYBCABKA0SDQoFYWdlX3MYBSABKA0SDAoEdGljaxgGIAEoDRITCgt0aWNrX3A5OV91cxgHIAEoDRIQCghvdmVycnVucxgIIAEoBBISCgpzcGVjdGF0b3JzGAkgASgNIlYKC1F1ZXVlSGVhbHRoEgwKBG1vZGUYASABKAkSDwoHd2FpdGluZxgCIAEoDRITCgt3YWl0X3A1MF9tcxgDIAEoDRITCgt3YWl0X3A5OV9tcxgEIAEoDSImCgdDb3VudGVyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAQisgEKC0hlYWx0aFBvaW50Eg8KB3RpbWVfdXMYASABKAQSDwoHcGxheWVycxgCIAEoDRINCgVyb29tcxgDIAEoDRITCgt0aWNrX3A5OV91cxgEIAEoDRIXCg9sYXRlbmVzc19wOTlfdXMYBSABKA0SEwoLY3B1X3BlcmNlbnQYBiABKAESFgoOYnl0ZXNfaW5fcGVyX3MYByABKAESFwoPYnl0ZXNfb3V0X3Blcl9zGAggASgBIooBCg1DbHVzdGVySGVhbHRoEg8KB25vZGVfaWQYASABKAkSFgoObmF0c19jb25uZWN0ZWQYAiABKAgSJgoFbm9kZXMYAyADKAsyFy5hcmJpdGVyLnYxLkNsdXN0ZXJOb2RlEigKBmxlYXNlcxgEIAMoCzIYLmFyYml0ZXIudjEuQ2x1c3RlckxlYXNlIpcBCgtDbHVzdGVyTm9kZRIKCgJpZBgBIAEoCRISCgpwdWJsaWNfdXJsGAIgASgJEg0KBXJvb21zGAMgASgNEg8KB3BsYXllcnMYBCABKA0SEwoLbWF4X3BsYXllcnMYBSABKA0SEQoJbWF4X3Jvb21zGAYgASgNEhAKCGRyYWluaW5nGAcgASgIEg4KBmFnZV9tcxgIIAEoDSIsCgxDbHVzdGVyTGVhc2USDAoEbW9kZRgBIAEoCRIOCgZob2xkZXIYAiABKAkq6AEKDEhlYWx0aFJlYXNvbhIdChlIRUFMVEhfUkVBU09OX1VOU1BFQ0lGSUVEEAASGwoXSEVBTFRIX1JFQVNPTl9DT05ORUNURUQQARIaChZIRUFMVEhfUkVBU09OX1BFUklPRElDEAISHgoaSEVBTFRIX1JFQVNPTl9ST09NX0NSRUFURUQQAxIcChhIRUFMVEhfUkVBU09OX1JPT01fRU5ERUQQBBIfChtIRUFMVEhfUkVBU09OX0RSQUlOX1NUQVJURUQQBRIhCh1IRUFMVEhfUkVBU09OX0NMVVNURVJfQ0hBTkdFRBAGQjpaOGdpdGh1Yi5jb20vYXJiaXRlci1nZy9hcmJpdGVyL3Byb3RvL2FyYml0ZXIvdjE7YXJiaXRlcnYxYgZwcm90bzM");
 
 /**
  * Health is one push of the operator dashboard's WebSocket (admin address,
@@ -76,6 +76,14 @@ export type Health = Message<"arbiter.v1.Health"> & {
    * @generated from field: repeated arbiter.v1.HealthPoint points = 9;
    */
   points: HealthPoint[];
+
+  /**
+   * cluster is the whole cluster as this node sees it; absent on a
+   * single node.
+   *
+   * @generated from field: arbiter.v1.ClusterHealth cluster = 10;
+   */
+  cluster?: ClusterHealth | undefined;
 };
 
 /**
@@ -364,6 +372,133 @@ export const HealthPointSchema: GenMessage<HealthPoint> = /*@__PURE__*/
   messageDesc(file_arbiter_v1_health, 5);
 
 /**
+ * ClusterHealth is the cluster as one node sees it: the live nodes from the
+ * registry and who holds each mode's matchmaking lease.
+ *
+ * @generated from message arbiter.v1.ClusterHealth
+ */
+export type ClusterHealth = Message<"arbiter.v1.ClusterHealth"> & {
+  /**
+   * node_id is the node sending this message.
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * nats_connected is the node's NATS connection state.
+   *
+   * @generated from field: bool nats_connected = 2;
+   */
+  natsConnected: boolean;
+
+  /**
+   * @generated from field: repeated arbiter.v1.ClusterNode nodes = 3;
+   */
+  nodes: ClusterNode[];
+
+  /**
+   * @generated from field: repeated arbiter.v1.ClusterLease leases = 4;
+   */
+  leases: ClusterLease[];
+};
+
+/**
+ * Describes the message arbiter.v1.ClusterHealth.
+ * Use `create(ClusterHealthSchema)` to create a new message.
+ */
+export const ClusterHealthSchema: GenMessage<ClusterHealth> = /*@__PURE__*/
+  messageDesc(file_arbiter_v1_health, 6);
+
+/**
+ * ClusterNode is one live node, from its last registry entry.
+ *
+ * @generated from message arbiter.v1.ClusterNode
+ */
+export type ClusterNode = Message<"arbiter.v1.ClusterNode"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * public_url is where clients reach the node.
+   *
+   * @generated from field: string public_url = 2;
+   */
+  publicUrl: string;
+
+  /**
+   * @generated from field: uint32 rooms = 3;
+   */
+  rooms: number;
+
+  /**
+   * players counts seats taken, occupied or reserved.
+   *
+   * @generated from field: uint32 players = 4;
+   */
+  players: number;
+
+  /**
+   * max_players and max_rooms are the node's caps (0: none).
+   *
+   * @generated from field: uint32 max_players = 5;
+   */
+  maxPlayers: number;
+
+  /**
+   * @generated from field: uint32 max_rooms = 6;
+   */
+  maxRooms: number;
+
+  /**
+   * @generated from field: bool draining = 7;
+   */
+  draining: boolean;
+
+  /**
+   * age_ms is how long ago the entry was refreshed.
+   *
+   * @generated from field: uint32 age_ms = 8;
+   */
+  ageMs: number;
+};
+
+/**
+ * Describes the message arbiter.v1.ClusterNode.
+ * Use `create(ClusterNodeSchema)` to create a new message.
+ */
+export const ClusterNodeSchema: GenMessage<ClusterNode> = /*@__PURE__*/
+  messageDesc(file_arbiter_v1_health, 7);
+
+/**
+ * ClusterLease names the node running one mode's matchmaker.
+ *
+ * @generated from message arbiter.v1.ClusterLease
+ */
+export type ClusterLease = Message<"arbiter.v1.ClusterLease"> & {
+  /**
+   * @generated from field: string mode = 1;
+   */
+  mode: string;
+
+  /**
+   * holder is a node id; empty while nobody holds the lease.
+   *
+   * @generated from field: string holder = 2;
+   */
+  holder: string;
+};
+
+/**
+ * Describes the message arbiter.v1.ClusterLease.
+ * Use `create(ClusterLeaseSchema)` to create a new message.
+ */
+export const ClusterLeaseSchema: GenMessage<ClusterLease> = /*@__PURE__*/
+  messageDesc(file_arbiter_v1_health, 8);
+
+/**
  * HealthReason says why a Health message was sent.
  *
  * @generated from enum arbiter.v1.HealthReason
@@ -398,6 +533,13 @@ export enum HealthReason {
    * @generated from enum value: HEALTH_REASON_DRAIN_STARTED = 5;
    */
   DRAIN_STARTED = 5,
+
+  /**
+   * CLUSTER_CHANGED: a node joined or left, or a lease moved.
+   *
+   * @generated from enum value: HEALTH_REASON_CLUSTER_CHANGED = 6;
+   */
+  CLUSTER_CHANGED = 6,
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbiter/v1/session.proto.
  */
 export const file_arbiter_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChhhcmJpdGVyL3YxL3Nlc3Npb24ucHJvdG8SCmFyYml0ZXIudjEiVgoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIVCg1zZXNzaW9uX3Rva2VuGAIgASgJEgwKBG5hbWUYAyABKAkSDgoGY2xpZW50GAQgASgJInoKB1dlbGNvbWUSEQoJcGxheWVyX2lkGAEgASgJEhUKDXNlc3Npb25fdG9rZW4YAiABKAkSDAoEbmFtZRgDIAEoCRImCgZzZXJ2ZXIYBCABKAsyFi5hcmJpdGVyLnYxLlNlcnZlckluZm8SDwoHcmVzdW1lZBgFIAEoCCJxCgpTZXJ2ZXJJbmZvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SEQoJdGlja19yYXRlGAIgASgNEhYKDnNuYXBzaG90X2V2ZXJ5GAMgASgNEg8KB3ZlcnNpb24YBCABKAkSDQoFbW9kZXMYBSADKAkiKgoEUGluZxIKCgJpZBgBIAEoDRIWCg5jbGllbnRfdGltZV91cxgCIAEoBCJnCgRQb25nEgoKAmlkGAEgASgNEhYKDmNsaWVudF90aW1lX3VzGAIgASgEEhYKDnNlcnZlcl90aW1lX3VzGAMgASgEEgwKBHRpY2sYBCABKA0SFQoNdGlja19mcmFjdGlvbhgFIAEoDUI6WjhnaXRodWIuY29tL2FyYml0ZXItZ2cvYXJiaXRlci9wcm90by9hcmJpdGVyL3YxO2FyYml0ZXJ2MWIGcHJvdG8z");
+  fileDesc("ChhhcmJpdGVyL3YxL3Nlc3Npb24ucHJvdG8SCmFyYml0ZXIudjEiVgoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIVCg1zZXNzaW9uX3Rva2VuGAIgASgJEgwKBG5hbWUYAyABKAkSDgoGY2xpZW50GAQgASgJInoKB1dlbGNvbWUSEQoJcGxheWVyX2lkGAEgASgJEhUKDXNlc3Npb25fdG9rZW4YAiABKAkSDAoEbmFtZRgDIAEoCRImCgZzZXJ2ZXIYBCABKAsyFi5hcmJpdGVyLnYxLlNlcnZlckluZm8SDwoHcmVzdW1lZBgFIAEoCCKCAQoKU2VydmVySW5mbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhEKCXRpY2tfcmF0ZRgCIAEoDRIWCg5zbmFwc2hvdF9ldmVyeRgDIAEoDRIPCgd2ZXJzaW9uGAQgASgJEg0KBW1vZGVzGAUgAygJEg8KB25vZGVfaWQYBiABKAkiKgoEUGluZxIKCgJpZBgBIAEoDRIWCg5jbGllbnRfdGltZV91cxgCIAEoBCJnCgRQb25nEgoKAmlkGAEgASgNEhYKDmNsaWVudF90aW1lX3VzGAIgASgEEhYKDnNlcnZlcl90aW1lX3VzGAMgASgEEgwKBHRpY2sYBCABKA0SFQoNdGlja19mcmFjdGlvbhgFIAEoDUI6WjhnaXRodWIuY29tL2FyYml0ZXItZ2cvYXJiaXRlci9wcm90by9hcmJpdGVyL3YxO2FyYml0ZXJ2MWIGcHJvdG8z");
 
 /**
  * Hello is the first message of every connection.
@@ -143,6 +143,13 @@ export type ServerInfo = Message<"arbiter.v1.ServerInfo"> & {
    * @generated from field: repeated string modes = 5;
    */
   modes: string[];
+
+  /**
+   * node_id names the server in a cluster (empty on a single node).
+   *
+   * @generated from field: string node_id = 6;
+   */
+  nodeId: string;
 };
 
 /**
