@@ -23,6 +23,10 @@ type bot struct {
 	rng   *rand.Rand
 	clock tickClock
 
+	// lobby is the connection to the server the bot was pointed at; c is
+	// the one the game runs on: lobby itself, or in a cluster a second
+	// connection to the node hosting the room.
+	lobby    *client.Client
 	c        *client.Client                // the sender goroutine's client
 	pub      atomic.Pointer[client.Client] // the same, for the runner's reads
 	pid      atomic.Pointer[string]        // player id, stable across reconnects
@@ -91,7 +95,10 @@ func (b *bot) options(name string) client.Options {
 				}
 			}
 		},
+		// On the lobby's connection in a cluster, RoomClosed says the
+		// room's node was lost.
 		OnRoomClosed: func(*arbiterv1.RoomClosed) { b.inGame.Store(false) },
+		KeepAlive:    10 * time.Second,
 		OnError:      func(e *arbiterv1.Error) { b.r.rec.err("server_" + errName(e.GetCode())) },
 	}
 }
@@ -115,14 +122,15 @@ func (b *bot) playerID() string {
 // run plays until ctx is done.
 func (b *bot) run(ctx context.Context) {
 	name := fmt.Sprintf("bot-%d", b.id)
-	c, err := client.Dial(ctx, b.r.cfg.URL, b.options(name))
+	urls := b.r.cfg.urls()
+	c, err := client.Dial(ctx, urls[b.id%len(urls)], b.options(name))
 	if err != nil {
 		if ctx.Err() == nil {
 			b.r.rec.err("dial")
 		}
 		return
 	}
-	b.c = c
+	b.lobby, b.c = c, c
 	b.pub.Store(c)
 	pid := c.PlayerID()
 	b.pid.Store(&pid)
@@ -136,6 +144,7 @@ func (b *bot) run(ctx context.Context) {
 			_ = b.c.LeaveRoom(lctx)
 			cancel()
 		}
+		b.backToLobby()
 		_ = b.c.Close()
 	}()
 	tickRate := int(c.Welcome().GetServer().GetTickRate())
@@ -151,11 +160,24 @@ func (b *bot) run(ctx context.Context) {
 		nextChurn = time.Now().Add(b.churnDelay())
 	}
 	for ctx.Err() == nil {
-		if !b.join(ctx) {
+		if !b.join(ctx, name) {
 			return
 		}
 		b.play(ctx, tickRate, &nextChurn)
+		b.backToLobby()
 	}
+}
+
+// backToLobby closes the room's connection when it is not the lobby's.
+func (b *bot) backToLobby() {
+	if b.c == b.lobby || b.lobby == nil {
+		return
+	}
+	room := b.c
+	b.c = b.lobby
+	b.pub.Store(b.lobby)
+	_ = room.Close()
+	b.account(room)
 }
 
 func (b *bot) churnDelay() time.Duration {
@@ -164,13 +186,19 @@ func (b *bot) churnDelay() time.Duration {
 	return time.Duration(b.rng.ExpFloat64() * mean)
 }
 
-// join finds a match and takes the seat, retrying until ctx is done.
-func (b *bot) join(ctx context.Context) bool {
+// join finds a match and takes the seat, following the room to its node
+// in a cluster, retrying until ctx is done.
+func (b *bot) join(ctx context.Context, name string) bool {
 	for ctx.Err() == nil {
 		start := time.Now()
-		_, err := b.c.Play(ctx, b.r.cfg.Mode)
+		room, _, err := b.lobby.Match(ctx, b.r.cfg.Mode, b.options(name))
 		if err == nil {
 			b.r.rec.matched(time.Since(start))
+			if room != b.lobby {
+				b.r.rec.followed()
+				b.c = room
+				b.pub.Store(room)
+			}
 			b.self.Store(0)
 			if ro := b.c.Roster(); ro != nil {
 				for _, p := range ro.GetPlayers() {
@@ -353,7 +381,9 @@ func (b *bot) churn(ctx context.Context) {
 // counted when the server puts the bot back in its room.
 func (b *bot) reconnect(ctx context.Context) bool {
 	old := b.c
-	c, err := client.Reconnect(ctx, b.r.cfg.URL, old, b.options(old.Welcome().GetName()))
+	// Back to the node of the room (in a cluster, not necessarily the
+	// lobby's), where the seat is held.
+	c, err := client.Reconnect(ctx, old.URL(), old, b.options(old.Welcome().GetName()))
 	b.account(old)
 	if err != nil {
 		b.r.rec.reconnect(false)
@@ -361,6 +391,9 @@ func (b *bot) reconnect(ctx context.Context) bool {
 			b.r.rec.err("reconnect")
 		}
 		return false
+	}
+	if old == b.lobby {
+		b.lobby = c
 	}
 	b.c = c
 	b.pub.Store(c)

@@ -13,12 +13,15 @@ package loadtest
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
 // Config is one load scenario. Zero fields take the defaults noted.
 type Config struct {
-	// URL is the server's WebSocket URL (ws://127.0.0.1:8080/v1/connect).
+	// URL is the server's WebSocket URL (ws://127.0.0.1:8080/v1/connect);
+	// for a cluster, several nodes' URLs separated by commas: bots connect
+	// to them in turn, and follow each MatchFound to the room's node.
 	URL string
 	// Bots is the number of bots (default 50).
 	Bots int
@@ -105,11 +108,25 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
-	if c.URL == "" {
+	if len(c.urls()) == 0 {
 		return fmt.Errorf("loadtest: no URL")
+	}
+	if c.Floor && len(c.urls()) > 1 {
+		return fmt.Errorf("loadtest: the floor takes one URL")
 	}
 	if c.Churn < 0 || c.Churn > 60 {
 		return fmt.Errorf("loadtest: churn %v outside [0, 60] per minute", c.Churn)
 	}
 	return nil
+}
+
+// urls splits URL into the nodes' URLs.
+func (c Config) urls() []string {
+	var out []string
+	for _, u := range strings.Split(c.URL, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }

@@ -26,14 +26,18 @@ type Report struct {
 	JitterMs    float64 `json:"added_jitter_ms"`
 	ChurnPerMin float64 `json:"churn_per_min"`
 
-	SnapshotsExpected   float64           `json:"snapshots_expected"`
-	SnapshotsReceived   uint64            `json:"snapshots_received"`
-	DeliveredRatio      float64           `json:"delivered_ratio"`
-	AckLatencyMs        Percentiles       `json:"ack_latency_ms"`
-	SnapshotIntervalMs  Percentiles       `json:"snapshot_interval_ms"`
-	DownBytesPerBotS    float64           `json:"down_bytes_per_bot_s"`
-	UpBytesPerBotS      float64           `json:"up_bytes_per_bot_s"`
-	MatchTimeMs         Percentiles       `json:"match_time_ms"`
+	SnapshotsExpected  float64     `json:"snapshots_expected"`
+	SnapshotsReceived  uint64      `json:"snapshots_received"`
+	DeliveredRatio     float64     `json:"delivered_ratio"`
+	AckLatencyMs       Percentiles `json:"ack_latency_ms"`
+	SnapshotIntervalMs Percentiles `json:"snapshot_interval_ms"`
+	DownBytesPerBotS   float64     `json:"down_bytes_per_bot_s"`
+	UpBytesPerBotS     float64     `json:"up_bytes_per_bot_s"`
+	MatchTimeMs        Percentiles `json:"match_time_ms"`
+	Matches            uint64      `json:"matches"`
+	// Followed counts the rooms joined on another node than the one the
+	// bot connected to (cluster mode: MatchFound named an endpoint).
+	Followed            uint64            `json:"followed"`
 	Reconnects          Reconnects        `json:"reconnects"`
 	Errors              map[string]uint64 `json:"errors"`
 	BotCPUUsPerSnapshot float64           `json:"bot_cpu_us_per_snapshot"`
@@ -98,6 +102,8 @@ func (r *runner) report(window time.Duration, botSeconds float64, cpu time.Durat
 		SnapshotIntervalMs: Percentiles{P50: ms2(rec.interval.ValueAtQuantile(50)), P99: ms2(rec.interval.ValueAtQuantile(99))},
 		MatchTimeMs:        Percentiles{P50: float64(rec.match.ValueAtQuantile(50)), P99: float64(rec.match.ValueAtQuantile(99))},
 		Reconnects:         Reconnects{Tried: rec.tried, Resumed: rec.resumed},
+		Matches:            rec.matches,
+		Followed:           rec.elsewhere,
 		Errors:             map[string]uint64{},
 		LateSends:          rec.lateSends,
 		Series:             append([]seriesPoint(nil), rec.series...),
@@ -192,7 +198,7 @@ func (r *Report) Table(w io.Writer, floor *Report) {
 	row("overruns", sv(func(s *ServerFigures) float64 { return s.Overruns }), srv(func(s *ServerFigures) float64 { return s.Overruns }), "%.0f")
 	row("match time p50 ms", r.MatchTimeMs.P50, func(x *Report) float64 { return x.MatchTimeMs.P50 }, "%.0f")
 	tw.Flush()
-	fmt.Fprintf(w, "aligned inputs: %v   reconnects: %d tried, %d resumed   errors: %s\n", r.Aligned, r.Reconnects.Tried, r.Reconnects.Resumed, errorList(r.Errors))
+	fmt.Fprintf(w, "aligned inputs: %v   matches: %d (%d on another node)   reconnects: %d tried, %d resumed   errors: %s\n", r.Aligned, r.Matches, r.Followed, r.Reconnects.Tried, r.Reconnects.Resumed, errorList(r.Errors))
 }
 
 func errorList(m map[string]uint64) string {

@@ -21,6 +21,8 @@ type recorder struct {
 	errors    map[string]uint64
 	tried     uint64
 	resumed   uint64
+	matches   uint64 // rooms joined
+	elsewhere uint64 // of those, on another node than the bot's lobby
 	lateSends uint64
 	lastPoint seriesPoint
 }
@@ -74,6 +76,15 @@ func (r *recorder) snapshot(gap time.Duration) {
 func (r *recorder) matched(d time.Duration) {
 	r.mu.Lock()
 	_ = r.match.RecordValue(max(d.Milliseconds(), 1))
+	r.matches++
+	r.mu.Unlock()
+}
+
+// followed counts a room joined on another node (a cluster's MatchFound
+// endpoint).
+func (r *recorder) followed() {
+	r.mu.Lock()
+	r.elsewhere++
 	r.mu.Unlock()
 }
 

@@ -481,3 +481,50 @@ func (r *localRoom) ended() bool {
 		return false
 	}
 }
+
+// Find returns the running room with the given id as the matchmaker sees
+// it (for a reservation asked by another node's matchmaker).
+func (a *LocalAllocator) Find(id string) (Room, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, lr := range a.rooms {
+		if lr.room.ID() == id {
+			return lr, true
+		}
+	}
+	return nil, false
+}
+
+// OpenRoom is a running room with free seats, as Load lists it.
+type OpenRoom struct {
+	ID   string `json:"id"`
+	Mode string `json:"mode"`
+	Free int    `json:"free"`
+}
+
+// Load is what the allocator holds now: running rooms, seats taken
+// (occupied or reserved) across them, and the rooms that have free seats,
+// oldest first (none while draining).
+type Load struct {
+	Rooms    int
+	Seats    int
+	Open     []OpenRoom
+	Draining bool
+}
+
+// Load reports the allocator's load, for a cluster's node registry.
+func (a *LocalAllocator) Load() Load {
+	now := a.clock.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l := Load{Rooms: len(a.rooms) + a.starting, Seats: a.usedLocked(now), Draining: a.draining || a.closed}
+	if l.Draining {
+		return l
+	}
+	for _, lr := range a.rooms {
+		if free := lr.freeLocked(now); free > 0 {
+			l.Open = append(l.Open, OpenRoom{ID: lr.room.ID(), Mode: lr.mode, Free: free})
+		}
+	}
+	return l
+}

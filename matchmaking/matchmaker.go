@@ -21,6 +21,9 @@ var (
 	ErrAlreadyQueued = errors.New("matchmaking: player already queued")
 	ErrDraining      = errors.New("matchmaking: draining")
 	ErrBadTicket     = errors.New("matchmaking: bad ticket")
+	// ErrUnavailable: the ticket could not be queued now (in a cluster,
+	// the ticket stream did not answer); the player may try again.
+	ErrUnavailable = errors.New("matchmaking: unavailable")
 )
 
 // DrainReason is the Reason of the Failed update sent to every queued
@@ -186,13 +189,18 @@ func (m *Matchmaker) Enqueue(t Ticket, notify func(Update)) (ticketID string, er
 		}
 	}
 	m.seq++
+	now := m.clock.Now()
+	enqueued := now
+	if !t.Since.IsZero() && t.Since.Before(now) {
+		enqueued = t.Since
+	}
 	tk := &ticket{
 		id:       uuid.NewString(),
 		seq:      m.seq,
 		mode:     md,
 		players:  players,
 		rating:   rating,
-		enqueued: m.clock.Now(),
+		enqueued: enqueued,
 		notify:   notify,
 	}
 	q := m.queues[md.Name]
@@ -200,7 +208,8 @@ func (m *Matchmaker) Enqueue(t Ticket, notify func(Update)) (ticketID string, er
 	for _, p := range players {
 		m.byPlayer[p.ID] = tk
 	}
-	ds := tk.updates(nil, Update{State: Searching, QueueSize: q.players, Window: md.window(0)})
+	age := now.Sub(enqueued)
+	ds := tk.updates(nil, Update{State: Searching, Elapsed: age, QueueSize: q.players, Window: md.window(age)})
 	m.unlockAndSend(ds)
 	m.log.Debug("ticket queued", "ticket", tk.id, "mode", md.Name, "players", len(players), "rating", rating)
 	return tk.id, nil

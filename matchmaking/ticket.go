@@ -16,6 +16,10 @@ type Player struct {
 type Ticket struct {
 	Mode    string
 	Players []Player
+	// Since is when the ticket was first queued, for a ticket handed over
+	// from elsewhere (another node's matchmaker); zero means now. Waits and
+	// timeouts count from it.
+	Since time.Time
 }
 
 // State is where a ticket stands, as told in an Update.
@@ -61,6 +65,9 @@ type Update struct {
 	Window float64
 	// RoomID is the room to join (Found only).
 	RoomID string
+	// Endpoint is the WebSocket URL of the node hosting RoomID (Found
+	// only); empty means this node.
+	Endpoint string
 	// Reason explains Cancelled, TimedOut and Failed in words.
 	Reason string
 	// PlayerID is the player this update is for.

@@ -43,6 +43,7 @@ func main() {
 
 type options struct {
 	addr, adminAddr, adminToken, secret, origins, logLevel, logFormat, webDir string
+	nats, natsEmbed, natsDir, publicURL, nodeID                               string
 	tickRate, snapshotEvery, maxPlayers, maxRooms, roundSeconds               int
 	drainTimeout, rejoinGrace                                                 time.Duration
 }
@@ -64,6 +65,11 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.DurationVar(&o.rejoinGrace, "rejoin-grace", 15*time.Second, "how long a disconnected player keeps the seat")
 	fs.IntVar(&o.roundSeconds, "round-seconds", 180, "arena round length in seconds")
 	fs.StringVar(&o.webDir, "web-dir", "client-web/dist", "directory of the built web client served at / (a placeholder page when it has no index.html)")
+	fs.StringVar(&o.nats, "nats", "", "NATS server URL(s), comma-separated: turns on cluster mode (needs -secret, the same on every node)")
+	fs.StringVar(&o.natsEmbed, "nats-embed", "", "run a NATS server with JetStream inside this process on this address, e.g. 127.0.0.1:4222 (development and trials; implies cluster mode)")
+	fs.StringVar(&o.natsDir, "nats-dir", "", "JetStream data directory of -nats-embed (default: a new temporary directory)")
+	fs.StringVar(&o.publicURL, "public-url", "", "cluster mode: the URL clients reach this node at, e.g. https://eu1.example.com (default: from -addr when it names a host)")
+	fs.StringVar(&o.nodeID, "node-id", "", "cluster mode: this node's name in the cluster (default: a random UUID)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	fs.Usage = func() {
@@ -133,6 +139,7 @@ func run(args []string, stderr io.Writer, getenv func(string) string) error {
 		Secret: []byte(o.secret), AllowedOrigins: origins,
 		DrainTimeout: o.drainTimeout, RejoinGrace: o.rejoinGrace, RoundSeconds: o.roundSeconds,
 		Web: web, Version: version, Logger: log,
+		NATS: o.nats, NATSEmbed: o.natsEmbed, NATSDir: o.natsDir, PublicURL: o.publicURL, NodeID: o.nodeID,
 	})
 	if err != nil {
 		return err

@@ -51,7 +51,7 @@ func parse(args []string, stderr io.Writer) (flags, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &f.cfg
-	fs.StringVar(&c.URL, "url", c.URL, "server WebSocket URL")
+	fs.StringVar(&c.URL, "url", c.URL, "server WebSocket URL; for a cluster, several nodes' URLs separated by commas (bots spread over them and follow each match to its room's node)")
 	fs.IntVar(&c.Bots, "bots", c.Bots, "number of bots")
 	fs.Float64Var(&c.Ramp, "ramp", c.Ramp, "bots connecting per second")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "measured window")

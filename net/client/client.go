@@ -68,6 +68,7 @@ const maxErrors = 256
 // ...) are never modified by the client after it stores them and must not be
 // modified by the caller.
 type Client struct {
+	url   string // as dialled
 	conn  *websocket.Conn
 	opt   Options
 	log   *slog.Logger
@@ -80,6 +81,7 @@ type Client struct {
 	done chan struct{}
 
 	bytesIn, bytesOut, msgsIn, msgsOut atomic.Uint64
+	lastWrite                          atomic.Int64 // Unix ns of the last write
 
 	// Owned by the reader goroutine (by Dial before it starts).
 	rbuf bytes.Buffer
@@ -193,6 +195,7 @@ func Dial(ctx context.Context, url string, opt Options) (*Client, error) {
 	}
 	conn.SetReadLimit(opt.ReadLimit)
 	c := &Client{
+		url:         url,
 		conn:        conn,
 		opt:         opt,
 		log:         opt.Logger,
@@ -209,8 +212,34 @@ func Dial(ctx context.Context, url string, opt Options) (*Client, error) {
 	c.log = c.log.With("player", c.welcome.GetPlayerId())
 	c.log.Debug("client connected", "url", url, "resumed", c.welcome.GetResumed())
 	go c.readLoop()
+	if opt.KeepAlive > 0 {
+		go c.keepAlive(opt.KeepAlive)
+	}
 	return c, nil
 }
+
+// keepAlive is the goroutine of Options.KeepAlive: it pings when nothing
+// was written for every, and ends with the connection.
+func (c *Client) keepAlive(every time.Duration) {
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		if time.Since(time.Unix(0, c.lastWrite.Load())) < every {
+			continue
+		}
+		_ = c.Send(context.Background(), &arbiterv1.ClientMessage{Msg: &arbiterv1.ClientMessage_Ping{Ping: &arbiterv1.Ping{
+			ClientTimeUs: uint64(time.Now().UnixMicro()),
+		}}})
+	}
+}
+
+// URL is the address the client dialled.
+func (c *Client) URL() string { return c.url }
 
 // handshake sends Hello and reads until Welcome. It runs before the reader
 // goroutine exists.

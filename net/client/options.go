@@ -52,6 +52,11 @@ type Options struct {
 	// ReadLimit is the largest server message accepted, in bytes; zero means
 	// DefaultReadLimit. A larger message ends the connection (1009).
 	ReadLimit int64
+	// KeepAlive, when positive, sends a Ping whenever nothing was written
+	// for that long, so that the server does not close an idle connection
+	// (its idle timeout is 30 s by default). A lobby connection kept open
+	// while the game runs on another node's connection needs it.
+	KeepAlive time.Duration
 
 	// OnMessage, if set, is called first for every message received after
 	// Welcome, before the client processes it. m is reused: it is valid only

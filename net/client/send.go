@@ -68,6 +68,7 @@ func (c *Client) write(ctx context.Context, typ websocket.MessageType, b []byte)
 	}
 	c.msgsOut.Add(1)
 	c.bytesOut.Add(uint64(len(b)))
+	c.lastWrite.Store(time.Now().UnixNano())
 	return nil
 }
 

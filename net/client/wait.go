@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	arbiterv1 "github.com/arbiter-gg/arbiter/proto/arbiter/v1"
@@ -124,9 +126,9 @@ func (c *Client) JoinRoom(ctx context.Context, joinToken string) (*arbiterv1.Joi
 	return joined, err
 }
 
-// Play finds a match for mode and joins it: FindMatch, WaitMatch, JoinRoom.
-// It joins on this connection; MatchFound.endpoint is not followed (a
-// single-node server leaves it empty).
+// Play finds a match for mode and joins it on this connection: FindMatch,
+// WaitMatch, JoinRoom. It fails with ErrElsewhere when a cluster placed
+// the room on another node; use Match to follow it there.
 func (c *Client) Play(ctx context.Context, mode string) (*arbiterv1.Joined, error) {
 	if err := c.FindMatch(ctx, mode); err != nil {
 		return nil, err
@@ -135,7 +137,86 @@ func (c *Client) Play(ctx context.Context, mode string) (*arbiterv1.Joined, erro
 	if err != nil {
 		return nil, err
 	}
+	if !c.sameEndpoint(found.GetEndpoint()) {
+		return nil, fmt.Errorf("%w: %s", ErrElsewhere, found.GetEndpoint())
+	}
 	return c.JoinRoom(ctx, found.GetJoinToken())
+}
+
+// ErrElsewhere: the room found is on another node (Play cannot follow it).
+var ErrElsewhere = errors.New("client: the room is on another node")
+
+// Match finds a match for mode and joins it wherever it is: FindMatch,
+// WaitMatch, then Follow and JoinRoom. room is the connection the game
+// runs on: c itself when the room is on this node, otherwise a new
+// connection to the hosting node (dialled with opt, as the same player),
+// which the caller closes when the room ends. Keep c open meanwhile (with
+// Options.KeepAlive): the cluster tells it if the room's node is lost.
+func (c *Client) Match(ctx context.Context, mode string, opt Options) (room *Client, joined *arbiterv1.Joined, err error) {
+	if err := c.FindMatch(ctx, mode); err != nil {
+		return nil, nil, err
+	}
+	found, err := c.WaitMatch(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.Join(ctx, found, opt)
+}
+
+// Join takes the seat a MatchFound grants: on this connection when its
+// endpoint is empty or this connection's own, otherwise on a new
+// connection to the endpoint (see Follow).
+func (c *Client) Join(ctx context.Context, found *arbiterv1.MatchFound, opt Options) (room *Client, joined *arbiterv1.Joined, err error) {
+	room, err = c.Follow(ctx, found, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	joined, err = room.JoinRoom(ctx, found.GetJoinToken())
+	if err != nil && room != c {
+		_ = room.Close()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return room, joined, nil
+}
+
+// Follow returns the connection to join a MatchFound on: c when the
+// endpoint is empty or c's own; otherwise a new connection to the endpoint
+// that resumes c's session (same player), dialled with opt (its
+// SessionToken and an empty Name are filled in from c).
+func (c *Client) Follow(ctx context.Context, found *arbiterv1.MatchFound, opt Options) (*Client, error) {
+	if c.sameEndpoint(found.GetEndpoint()) {
+		return c, nil
+	}
+	opt.SessionToken = c.SessionToken()
+	if opt.Name == "" {
+		opt.Name = c.Welcome().GetName()
+	}
+	return Dial(ctx, found.GetEndpoint(), opt)
+}
+
+// sameEndpoint reports whether a MatchFound endpoint means this
+// connection.
+func (c *Client) sameEndpoint(endpoint string) bool {
+	if endpoint == "" {
+		return true
+	}
+	a, errA := url.Parse(endpoint)
+	b, errB := url.Parse(c.url)
+	if errA != nil || errB != nil {
+		return endpoint == c.url
+	}
+	scheme := func(s string) string {
+		switch s {
+		case "http":
+			return "ws"
+		case "https":
+			return "wss"
+		}
+		return s
+	}
+	return scheme(a.Scheme) == scheme(b.Scheme) && a.Host == b.Host
 }
 
 // PartyCreate creates a party led by the player and returns its state (with

@@ -71,7 +71,7 @@ func (ss *session) onHello(h *arbiterv1.Hello) {
 		Resumed:      resumed,
 		Server: &arbiterv1.ServerInfo{
 			ProtocolVersion: ProtocolVersion, TickRate: uint32(srv.cfg.TickRate), SnapshotEvery: uint32(srv.cfg.SnapshotEvery),
-			Version: srv.cfg.Version, Modes: srv.deps.Modes,
+			Version: srv.cfg.Version, Modes: srv.deps.Modes, NodeId: srv.cfg.NodeID,
 		},
 	}}})
 	if !resumed {
@@ -134,6 +134,8 @@ func (ss *session) onFindMatch(f *arbiterv1.FindMatch) {
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_ALREADY_QUEUED, "already queued")
 	case errors.Is(err, matchmaking.ErrDraining):
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_DRAINING, "the server is draining")
+	case errors.Is(err, matchmaking.ErrUnavailable):
+		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_INTERNAL, "matchmaking is unavailable right now; try again")
 	default:
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_INVALID_VALUE, err.Error())
 	}
@@ -146,8 +148,12 @@ func (s *Server) deliverUpdate(u matchmaking.Update) {
 		s.met.MatchWait.WithLabelValues(u.Mode).Observe(u.Elapsed.Seconds())
 		s.waits.add(u.Mode, u.Elapsed)
 		tok := s.deps.Signer.Sign(token.Claims{Kind: token.KindJoin, Player: u.PlayerID, Room: u.RoomID}, s.cfg.JoinTTL)
+		endpoint := u.Endpoint
+		if endpoint == "" {
+			endpoint = s.cfg.Endpoint
+		}
 		s.sendTo(u.PlayerID, &arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_MatchFound{MatchFound: &arbiterv1.MatchFound{
-			RoomId: u.RoomID, JoinToken: tok, Endpoint: s.cfg.Endpoint, Mode: u.Mode,
+			RoomId: u.RoomID, JoinToken: tok, Endpoint: endpoint, Mode: u.Mode,
 		}}})
 		return
 	}

@@ -59,8 +59,11 @@ type Config struct {
 	// in a burst (refilled at a tenth of that per second) before it is
 	// closed with 1008 (default 100).
 	AbuseLimit float64
-	// Endpoint is the URL MatchFound names; empty means "this connection".
+	// Endpoint is the URL MatchFound names for a room on this node; empty
+	// means "this connection".
 	Endpoint string
+	// NodeID names this server in a cluster (Welcome.server.node_id).
+	NodeID string
 	// Web is the web client to serve at /; nil serves a page that says how
 	// to build it.
 	Web fs.FS
@@ -128,9 +131,21 @@ type Rooms interface {
 	Claimed(room, player string)
 }
 
+// Queue is where the gateway queues players for matches:
+// *matchmaking.Matchmaker on a single node, the cluster's ticket queue in
+// cluster mode. notify receives every update of the ticket, one per player,
+// and must not block.
+type Queue interface {
+	Enqueue(t matchmaking.Ticket, notify func(matchmaking.Update)) (ticketID string, err error)
+	// Cancel and Fail end the ticket player is in (Cancelled, or Failed
+	// with reason); false if the player is not queued.
+	Cancel(player string) bool
+	Fail(player, reason string) bool
+}
+
 // Deps are the server's collaborators.
 type Deps struct {
-	Matchmaker *matchmaking.Matchmaker
+	Matchmaker Queue
 	Parties    *matchmaking.Parties
 	Rooms      Rooms
 	Signer     *token.Signer
@@ -139,6 +154,10 @@ type Deps struct {
 	Logger     *slog.Logger
 	// Modes lists the modes offered, for Welcome.
 	Modes []string
+	// Origins, when set, returns more allowed origin host patterns at each
+	// WebSocket handshake: a cluster allows pages served by its other
+	// nodes.
+	Origins func() []string
 }
 
 // Server owns every session. Each session's reader runs on the HTTP
@@ -315,4 +334,13 @@ func (s *Server) Spectators() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// SendRoomClosed tells a connected player that its room is gone: the
+// cluster calls it when the node hosting a player's room is lost. It
+// reports whether the player has a session here.
+func (s *Server) SendRoomClosed(player, room string, reason arbiterv1.RoomCloseReason, message string) bool {
+	return s.sendTo(player, &arbiterv1.ServerMessage{Msg: &arbiterv1.ServerMessage_RoomClosed{RoomClosed: &arbiterv1.RoomClosed{
+		RoomId: room, Reason: reason, Message: message,
+	}}})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,8 +92,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, admin bool) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	origins := s.cfg.AllowedOrigins
+	if s.deps.Origins != nil {
+		origins = append(slices.Clip(origins), s.deps.Origins()...)
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		OriginPatterns: s.cfg.AllowedOrigins,
+		OriginPatterns: origins,
 		// Compression off: snapshots are small, already compact binary
 		// deltas that deflate barely shrinks, and per-message deflate costs
 		// CPU and a compressor's memory for every connection.

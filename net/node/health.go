@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/arbiter-gg/arbiter/net/cluster"
 	arbiterv1 "github.com/arbiter-gg/arbiter/proto/arbiter/v1"
 )
 
@@ -174,8 +175,8 @@ func (h *healthHub) stateLocked(full bool) *arbiterv1.Health {
 	for _, w := range watchers {
 		st.Node.Spectators += uint32(w)
 	}
-	sizes := n.mm.QueueSizes()
-	for _, m := range n.mm.Modes() {
+	sizes := n.queueSizes()
+	for _, m := range n.cfg.Modes {
 		p50, p99 := n.gw.MatchWaits(m.Name)
 		st.Queues = append(st.Queues, &arbiterv1.QueueHealth{Mode: m.Name, Waiting: uint32(sizes[m.Name]), WaitP50Ms: uint32(p50.Milliseconds()), WaitP99Ms: uint32(p99.Milliseconds())})
 	}
@@ -185,7 +186,31 @@ func (h *healthHub) stateLocked(full bool) *arbiterv1.Health {
 	if full {
 		st.Points = slices.Clone(h.points)
 	}
+	if n.cluster != nil {
+		st.Cluster = clusterHealth(n.cluster.Status())
+	}
 	return st
+}
+
+// clusterHealth turns the cluster's status into the dashboard's message.
+func clusterHealth(cs cluster.Status) *arbiterv1.ClusterHealth {
+	ch := &arbiterv1.ClusterHealth{NodeId: cs.NodeID, NatsConnected: cs.Connected}
+	for _, nd := range cs.Nodes {
+		ch.Nodes = append(ch.Nodes, &arbiterv1.ClusterNode{
+			Id: nd.ID, PublicUrl: nd.Endpoint, Rooms: uint32(nd.Rooms), Players: uint32(nd.Players),
+			MaxPlayers: uint32(nd.MaxPlayers), MaxRooms: uint32(nd.MaxRooms), Draining: nd.Draining,
+			AgeMs: uint32(max(nd.Age, 0).Milliseconds()),
+		})
+	}
+	modes := make([]string, 0, len(cs.Leases))
+	for m := range cs.Leases {
+		modes = append(modes, m)
+	}
+	slices.Sort(modes)
+	for _, m := range modes {
+		ch.Leases = append(ch.Leases, &arbiterv1.ClusterLease{Mode: m, Holder: cs.Leases[m]})
+	}
+	return ch
 }
 
 // subscribe registers a dashboard connection and returns its first (full)

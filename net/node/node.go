@@ -20,12 +20,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/arbiter-gg/arbiter/game"
 	"github.com/arbiter-gg/arbiter/game/arena"
 	"github.com/arbiter-gg/arbiter/matchmaking"
+	"github.com/arbiter-gg/arbiter/net/cluster"
 	"github.com/arbiter-gg/arbiter/net/gateway"
 	"github.com/arbiter-gg/arbiter/net/token"
 	arbiterv1 "github.com/arbiter-gg/arbiter/proto/arbiter/v1"
@@ -69,6 +73,21 @@ type Config struct {
 	Version string
 	Logger  *slog.Logger
 	Clock   game.Clock
+
+	// Cluster mode: NATS is the NATS server URL(s), comma-separated; empty
+	// runs a single node. NATSEmbed, when set, runs a NATS server with
+	// JetStream in this process on that address (development and tests;
+	// NATSDir holds its data, default a temporary directory).
+	NATS, NATSEmbed, NATSDir string
+	// PublicURL is where clients reach this node (http(s):// or ws(s)://
+	// base); empty derives it from the bound address, which must then name
+	// a host.
+	PublicURL string
+	// NodeID names the node in the cluster (default a UUID).
+	NodeID string
+	// Cluster tunes the cluster (heartbeat, TTLs, replicas); NodeID,
+	// Modes, Alloc, caps, clock, logger and metrics are set by the node.
+	Cluster cluster.Config
 }
 
 // Node is a running server. Start it with Start; stop it with Shutdown.
@@ -88,6 +107,11 @@ type Node struct {
 	mmDone         chan error
 	shutdownOnce   sync.Once
 	shutdownErr    error
+
+	// Cluster mode only (nil otherwise).
+	cluster  *cluster.Cluster
+	nc       *nats.Conn
+	embedded *natsserver.Server // NATSEmbed's server
 
 	health     *healthHub
 	healthCtx  context.Context
@@ -127,7 +151,22 @@ func New(cfg Config) (*Node, error) {
 	if cfg.AdminAddr != "" && !isLoopback(cfg.AdminAddr) && cfg.AdminToken == "" {
 		return nil, fmt.Errorf("node: admin address %s is not loopback: set an admin token (-admin-token)", cfg.AdminAddr)
 	}
+	clustered := cfg.NATS != "" || cfg.NATSEmbed != ""
+	if clustered && len(cfg.Secret) == 0 {
+		return nil, errors.New("node: cluster mode needs a shared signing secret (-secret): tokens must verify on every node")
+	}
+	if clustered && cfg.NodeID == "" {
+		cfg.NodeID = uuid.NewString()
+	}
+	if cfg.PublicURL != "" {
+		if _, err := cluster.Endpoint(cfg.PublicURL); err != nil {
+			return nil, err
+		}
+	}
 	n := &Node{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry(), drainReq: make(chan struct{})}
+	if clustered {
+		n.log = n.log.With("node", cfg.NodeID)
+	}
 	secret := cfg.Secret
 	if len(secret) == 0 {
 		secret = token.RandomKey()
@@ -151,7 +190,18 @@ func New(cfg Config) (*Node, error) {
 			return g, rc, nil
 		},
 	}, cfg.Clock, n.log)
-	n.mm = matchmaking.New(matchmaking.Config{Modes: cfg.Modes}, n.alloc, cfg.Clock, n.log)
+	if clustered {
+		cc := cfg.Cluster
+		cc.NodeID, cc.Modes, cc.Alloc = cfg.NodeID, cfg.Modes, n.alloc
+		cc.MaxPlayers, cc.MaxRooms = cfg.MaxPlayers, cfg.MaxRooms
+		cc.Clock, cc.Logger, cc.Metrics = cfg.Clock, n.log, cluster.NewMetrics(n.reg)
+		if n.cluster, err = cluster.New(cc); err != nil {
+			return nil, err
+		}
+		n.cluster.OnChange(func() { n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_CLUSTER_CHANGED) })
+	} else {
+		n.mm = matchmaking.New(matchmaking.Config{Modes: cfg.Modes}, n.alloc, cfg.Clock, n.log)
+	}
 	n.alloc.OnRoomEnd(n.roomEnded)
 	n.health = newHealthHub(n)
 	n.alloc.OnRoomEnd(func(*game.Room, string) { n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_ROOM_ENDED) })
@@ -159,7 +209,7 @@ func New(cfg Config) (*Node, error) {
 	n.parties = matchmaking.NewParties(0, nil)
 	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arbiter_rooms", Help: "Running rooms."},
 		func() float64 { return float64(len(n.alloc.All())) }))
-	n.reg.MustRegister(newQueueCollector(n.mm))
+	n.reg.MustRegister(newQueueCollector(n.queueSizes, cfg.Modes))
 	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arbiter_players", Help: "Players holding a room seat."},
 		func() float64 {
 			total := 0
@@ -182,14 +232,32 @@ func New(cfg Config) (*Node, error) {
 	for i, m := range cfg.Modes {
 		modes[i] = m.Name
 	}
-	n.gw, err = gateway.New(gcfg, gateway.Deps{
+	deps := gateway.Deps{
 		Matchmaker: n.mm, Parties: n.parties, Rooms: n.alloc, Signer: signer,
 		Metrics: n.met, Clock: cfg.Clock, Logger: n.log, Modes: modes,
-	})
+	}
+	if n.cluster != nil {
+		deps.Matchmaker, deps.Origins = n.cluster.Queue(), n.cluster.Origins
+		gcfg.NodeID = cfg.NodeID
+	}
+	n.gw, err = gateway.New(gcfg, deps)
 	if err != nil {
 		return nil, err
 	}
+	if n.cluster != nil {
+		n.cluster.SetGateway(n.gw)
+	}
 	return n, nil
+}
+
+// queueSizes is the players waiting per mode: the matchmaker's queues on
+// a single node; in a cluster, the whole queue of the modes whose
+// matchmaker runs here and this node's own waiting players for the rest.
+func (n *Node) queueSizes() map[string]int {
+	if n.cluster != nil {
+		return n.cluster.QueueSizes()
+	}
+	return n.mm.QueueSizes()
 }
 
 func seed() uint64 {
@@ -201,6 +269,9 @@ func seed() uint64 {
 // roomEnded reports a finished round's standings to the matchmaker so
 // ratings follow results. Called on the room's goroutine after it ended.
 func (n *Node) roomEnded(r *game.Room, mode string) {
+	if n.cluster != nil {
+		n.cluster.RoomEnded(r.ID())
+	}
 	f := r.Latest()
 	if f == nil {
 		return
@@ -233,9 +304,14 @@ func (n *Node) roomEnded(r *game.Room, mode string) {
 		}
 		lastRank = s.Rank
 	}
-	if len(ranking) > 1 {
-		n.mm.ReportResult(mode, ranking)
+	if len(ranking) <= 1 {
+		return
 	}
+	if n.cluster != nil {
+		n.cluster.ReportResult(mode, ranking)
+		return
+	}
+	n.mm.ReportResult(mode, ranking)
 }
 
 // Start listens on the configured addresses and starts serving.
@@ -257,13 +333,26 @@ func (n *Node) Start() error {
 			return fmt.Errorf("node: listen admin %s: %w", n.cfg.AdminAddr, err)
 		}
 	}
+	if n.cluster != nil {
+		if err := n.joinCluster(); err != nil {
+			n.pubLn.Close()
+			if n.adminLn != nil {
+				n.adminLn.Close()
+			}
+			return err
+		}
+	}
 	n.healthCtx, n.healthStop = context.WithCancel(context.Background())
 	n.healthDone = make(chan struct{})
 	go func() { defer close(n.healthDone); n.health.run(n.healthCtx) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	n.mmCancel = cancel
 	n.mmDone = make(chan error, 1)
-	go func() { n.mmDone <- n.mm.Run(ctx) }()
+	if n.mm != nil {
+		go func() { n.mmDone <- n.mm.Run(ctx) }()
+	} else {
+		n.mmDone <- nil
+	}
 
 	n.pub = &http.Server{Handler: n.publicHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
 	go func() { _ = n.pub.Serve(n.pubLn) }()
@@ -369,8 +458,11 @@ func (n *Node) Gateway() *gateway.Server { return n.gw }
 // Allocator is the node's room allocator, for tests.
 func (n *Node) Allocator() *matchmaking.LocalAllocator { return n.alloc }
 
-// Matchmaker is the node's matchmaker, for tests.
+// Matchmaker is the node's matchmaker, for tests; nil in cluster mode.
 func (n *Node) Matchmaker() *matchmaking.Matchmaker { return n.mm }
+
+// Cluster is the node's cluster membership; nil on a single node.
+func (n *Node) Cluster() *cluster.Cluster { return n.cluster }
 
 // Registry is the node's Prometheus registry.
 func (n *Node) Registry() *prometheus.Registry { return n.reg }
@@ -390,7 +482,11 @@ func (n *Node) shutdown(ctx context.Context) error {
 	n.log.Info("drain started", "timeout", n.cfg.DrainTimeout)
 	n.gw.Drain()
 	n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_DRAIN_STARTED)
-	n.mm.Stop()
+	if n.cluster != nil {
+		n.cluster.Drain() // no new rooms here, leases to other nodes
+	} else {
+		n.mm.Stop()
+	}
 	n.alloc.Drain()
 	wctx, cancel := context.WithTimeout(ctx, n.cfg.DrainTimeout)
 	if err := n.alloc.Wait(wctx); err != nil {
@@ -400,6 +496,7 @@ func (n *Node) shutdown(ctx context.Context) error {
 	n.alloc.Close()
 	n.mmCancel()
 	<-n.mmDone
+	n.leaveCluster()
 	cctx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel2()
 	errs := []error{n.gw.CloseAll(cctx)}

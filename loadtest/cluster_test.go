@@ -1,0 +1,84 @@
+package loadtest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/arbiter-gg/arbiter/net/node"
+)
+
+// startCluster runs a NATS server with JetStream in the test process and
+// one node per config on it.
+func startCluster(t *testing.T, cfgs ...node.Config) []*node.Node {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS did not start")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	var nodes []*node.Node
+	for i, cfg := range cfgs {
+		cfg.Addr, cfg.AdminAddr, cfg.DrainTimeout = "127.0.0.1:0", "127.0.0.1:0", time.Second
+		cfg.NATS, cfg.Secret, cfg.NodeID = ns.ClientURL(), []byte("loadtest cluster secret"), string(rune('a'+i))
+		n, err := node.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_ = n.Shutdown(ctx)
+		})
+		nodes = append(nodes, n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, n := range nodes {
+		for len(n.Cluster().Status().Nodes) != len(nodes) {
+			if time.Now().After(deadline) {
+				t.Fatal("the cluster did not form")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return nodes
+}
+
+// Bots against a two-node cluster, all connected to the first node, which
+// has seats for only a few: they follow MatchFound to the second node and
+// play there, and the figures are those of a normal run.
+func TestClusterRunFollowsEndpoints(t *testing.T) {
+	nodes := startCluster(t, node.Config{MaxPlayers: 8}, node.Config{})
+	cfg := NewConfig()
+	cfg.URL = "ws://" + nodes[0].Addr() + "/v1/connect"
+	cfg.Bots, cfg.Ramp, cfg.Warmup, cfg.Duration = 24, 200, 2*time.Second, 3*time.Second
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Matches < 24 || rep.Followed < 16 {
+		t.Errorf("%d matches, %d on another node", rep.Matches, rep.Followed)
+	}
+	if rep.DeliveredRatio < 0.9 || rep.DeliveredRatio > 1.02 {
+		t.Errorf("delivered ratio %.4f", rep.DeliveredRatio)
+	}
+	if rep.AckLatencyMs.P50 <= 0 || rep.MatchTimeMs.P50 <= 0 {
+		t.Errorf("ack %+v match %+v", rep.AckLatencyMs, rep.MatchTimeMs)
+	}
+	for k, v := range rep.Errors {
+		t.Errorf("error %s: %d", k, v)
+	}
+	if got := len(nodes[1].Allocator().All()); got == 0 {
+		t.Error("no room on the second node")
+	}
+	t.Logf("%d matches (%d followed), delivered %.4f, ack p50 %.2f ms, match p50 %.0f ms", rep.Matches, rep.Followed, rep.DeliveredRatio, rep.AckLatencyMs.P50, rep.MatchTimeMs.P50)
+}

@@ -1,0 +1,381 @@
+package node
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/arbiter-gg/arbiter/game"
+	"github.com/arbiter-gg/arbiter/net/client"
+	arbiterv1 "github.com/arbiter-gg/arbiter/proto/arbiter/v1"
+)
+
+// testCluster is a real NATS server with JetStream, embedded in the test
+// process on a loopback port, and the nodes started on it.
+type testCluster struct {
+	t     *testing.T
+	nats  *natsserver.Server
+	nodes []*Node
+}
+
+func newTestCluster(t *testing.T) *testCluster {
+	t.Helper()
+	s, err := startEmbedded("127.0.0.1:0", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered first, so it runs after every node's shutdown.
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	return &testCluster{t: t, nats: s}
+}
+
+// node starts a cluster node named id.
+func (tc *testCluster) node(id string, cfg Config) *Node {
+	tc.t.Helper()
+	cfg.NATS, cfg.NodeID, cfg.Secret = tc.nats.ClientURL(), id, []byte("a shared secret of the test cluster")
+	n := startNode(tc.t, cfg)
+	tc.nodes = append(tc.nodes, n)
+	return n
+}
+
+// settled waits until every given node sees exactly these nodes and every
+// mode's lease is held by one of them.
+func (tc *testCluster) settled(nodes ...*Node) {
+	tc.t.Helper()
+	eventually(tc.t, 10*time.Second, "the cluster to settle", func() bool {
+		for _, n := range nodes {
+			st := n.Cluster().Status()
+			if len(st.Nodes) != len(nodes) {
+				return false
+			}
+		}
+		for _, m := range []string{"arena", "duel"} {
+			if holderOf(m, nodes...) == nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// holderOf is the node running mode's matchmaker, or nil.
+func holderOf(mode string, nodes ...*Node) *Node {
+	for _, n := range nodes {
+		if n.Cluster().Holds(mode) {
+			return n
+		}
+	}
+	return nil
+}
+
+// hostOf is the node running the room, or nil.
+func hostOf(room string, nodes ...*Node) *Node {
+	for _, n := range nodes {
+		if _, ok := n.Allocator().Room(room); ok {
+			return n
+		}
+	}
+	return nil
+}
+
+func sameHost(endpoint string, n *Node) bool {
+	u, err := url.Parse(endpoint)
+	return err == nil && u.Host == n.Addr()
+}
+
+// lobbyOpts keeps a lobby connection alive while the game runs elsewhere.
+var lobbyOpts = client.Options{KeepAlive: 5 * time.Second}
+
+// player is one test player: its lobby connection and the connection its
+// room runs on (the lobby's own when the room is on the same node).
+type player struct {
+	home        *Node
+	lobby, room *client.Client
+	joined      *arbiterv1.Joined
+}
+
+// matchAll queues every player for its mode at once and joins the rooms
+// found, following endpoints.
+func matchAll(t *testing.T, players []*player, mode func(i int) string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(players))
+	for i, p := range players {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			room, j, err := p.lobby.Match(ctxT(t, 30*time.Second), mode(i), client.Options{})
+			if err != nil {
+				errs <- fmt.Errorf("player %d (%s): %w", i, p.home.cfg.NodeID, err)
+				return
+			}
+			p.room, p.joined = room, j
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	for _, p := range players {
+		if p.room != p.lobby {
+			t.Cleanup(func() { _ = p.room.Close() })
+		}
+	}
+}
+
+// Three nodes, 48 players spread over them: everyone is matched, rooms
+// land on all three nodes, and each player plays on its room's node.
+func TestClusterPlaysAcrossNodes(t *testing.T) {
+	tc := newTestCluster(t)
+	nodes := []*Node{tc.node("n1", Config{}), tc.node("n2", Config{}), tc.node("n3", Config{})}
+	tc.settled(nodes...)
+
+	players := make([]*player, 48)
+	for i := range players {
+		home := nodes[i%3]
+		players[i] = &player{home: home, lobby: dial(t, home, fmt.Sprintf("p%02d", i), lobbyOpts)}
+	}
+	matchAll(t, players, func(i int) string {
+		if i%2 == 0 {
+			return "duel"
+		}
+		return "arena"
+	})
+
+	roomsOn := map[*Node]map[string]bool{}
+	followed := 0
+	for i, p := range players {
+		id := p.joined.GetRoomId()
+		host := hostOf(id, nodes...)
+		if host == nil {
+			t.Fatalf("player %d: room %s runs on no node", i, id)
+		}
+		if roomsOn[host] == nil {
+			roomsOn[host] = map[string]bool{}
+		}
+		roomsOn[host][id] = true
+		switch {
+		case host == p.home && p.room != p.lobby:
+			t.Errorf("player %d: room on its own node, yet a second connection to %s", i, p.room.URL())
+		case host != p.home && !sameHost(p.room.URL(), host):
+			t.Errorf("player %d: room on %s, playing over %s", i, host.Addr(), p.room.URL())
+		case host != p.home:
+			followed++
+		}
+	}
+	for _, n := range nodes {
+		if len(roomsOn[n]) == 0 {
+			t.Errorf("no room on node %s", n.cfg.NodeID)
+		}
+		t.Logf("node %s: %d rooms", n.cfg.NodeID, len(roomsOn[n]))
+	}
+	if followed == 0 {
+		t.Error("no player followed an endpoint to another node")
+	}
+
+	// Everyone plays: inputs sent on the room's connection are applied
+	// there and acknowledged.
+	for i, p := range players {
+		if err := p.room.WaitSynced(ctxT(t, 10*time.Second)); err != nil {
+			t.Fatalf("player %d: %v", i, err)
+		}
+		if _, err := p.room.SendInput(ctxT(t, 5*time.Second), game.Input{Tick: p.room.State().Tick + 1, MoveX: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "every player's input acknowledged on its room's node", func() bool {
+		for _, p := range players {
+			if p.room.State().AckSeq < 1 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Killing the node that runs a mode's matchmaker: another node takes the
+// lease within 5 s and the ticket that was waiting is matched.
+func TestClusterLeaseTakeover(t *testing.T) {
+	tc := newTestCluster(t)
+	nodes := []*Node{tc.node("n1", Config{}), tc.node("n2", Config{}), tc.node("n3", Config{})}
+	tc.settled(nodes...)
+	holder := holderOf("duel", nodes...)
+	var others []*Node
+	for _, n := range nodes {
+		if n != holder {
+			others = append(others, n)
+		}
+	}
+	x := dial(t, others[0], "x", lobbyOpts)
+	if err := x.FindMatch(ctxT(t, 5*time.Second), "duel"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the ticket queued at the lease holder", func() bool {
+		return holder.Cluster().QueueSizes()["duel"] == 1
+	})
+
+	killed := time.Now()
+	holder.Kill()
+	var next *Node
+	eventually(t, 5*time.Second, "another node to take the duel lease", func() bool {
+		next = holderOf("duel", others...)
+		return next != nil
+	})
+	t.Logf("lease taken over %v after the kill", time.Since(killed).Round(time.Millisecond))
+	eventually(t, 5*time.Second, "the waiting ticket to reach the new matchmaker", func() bool {
+		return next.Cluster().QueueSizes()["duel"] == 1
+	})
+
+	y := dial(t, others[1], "y", lobbyOpts)
+	yRoom, yj, err := y.Match(ctxT(t, 15*time.Second), "duel", client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if yRoom != y {
+		t.Cleanup(func() { _ = yRoom.Close() })
+	}
+	f, err := x.WaitMatch(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatalf("the ticket queued before the kill: %v", err)
+	}
+	xRoom, xj, err := x.Join(ctxT(t, 10*time.Second), f, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if xRoom != x {
+		t.Cleanup(func() { _ = xRoom.Close() })
+	}
+	if xj.GetRoomId() != yj.GetRoomId() {
+		t.Fatalf("x in %s, y in %s", xj.GetRoomId(), yj.GetRoomId())
+	}
+}
+
+// Killing the node that hosts a room: its players, whose sockets are on
+// another node, are told within 5 s and can queue again.
+func TestClusterHostLost(t *testing.T) {
+	tc := newTestCluster(t)
+	// a cannot host a duel (one seat): both players' rooms land on b.
+	a := tc.node("a", Config{MaxPlayers: 1})
+	b := tc.node("b", Config{})
+	tc.settled(a, b)
+	players := []*player{{home: a, lobby: dial(t, a, "p1", lobbyOpts)}, {home: a, lobby: dial(t, a, "p2", lobbyOpts)}}
+	matchAll(t, players, func(int) string { return "duel" })
+	for _, p := range players {
+		if !sameHost(p.room.URL(), b) || hostOf(p.joined.GetRoomId(), a, b) != b {
+			t.Fatalf("room %s played over %s, want node b", p.joined.GetRoomId(), p.room.URL())
+		}
+	}
+
+	killed := time.Now()
+	b.Kill()
+	for _, p := range players {
+		rc, err := p.lobby.WaitRoomClosed(ctxT(t, 5*time.Second))
+		if err != nil {
+			t.Fatalf("no RoomClosed on the lobby connection within 5 s: %v", err)
+		}
+		if rc.GetReason() != arbiterv1.RoomCloseReason_ROOM_CLOSE_REASON_NODE_LOST || rc.GetRoomId() != p.joined.GetRoomId() {
+			t.Fatalf("RoomClosed %v", rc)
+		}
+	}
+	t.Logf("players told %v after the kill", time.Since(killed).Round(time.Millisecond))
+
+	// Queue again: a third node takes the room.
+	c := tc.node("c", Config{})
+	tc.settled(a, c)
+	for _, p := range players {
+		p.room, p.joined = nil, nil
+	}
+	matchAll(t, players, func(int) string { return "duel" })
+	for _, p := range players {
+		if hostOf(p.joined.GetRoomId(), a, c) != c {
+			t.Fatalf("second room %s not on node c", p.joined.GetRoomId())
+		}
+		if err := p.room.WaitSynced(ctxT(t, 5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A draining node takes no new rooms and its running rooms finish.
+func TestClusterDrain(t *testing.T) {
+	tc := newTestCluster(t)
+	a := tc.node("a", Config{MaxPlayers: 1})
+	b := tc.node("b", Config{RoundSeconds: 3, DrainTimeout: 20 * time.Second})
+	tc.settled(a, b)
+	first := []*player{{home: a, lobby: dial(t, a, "p1", lobbyOpts)}, {home: a, lobby: dial(t, a, "p2", lobbyOpts)}}
+	matchAll(t, first, func(int) string { return "duel" })
+	if hostOf(first[0].joined.GetRoomId(), b) != b {
+		t.Fatal("the first room is not on b")
+	}
+	c := tc.node("c", Config{})
+	tc.settled(a, b, c)
+
+	drained := make(chan error, 1)
+	go func() { drained <- b.Shutdown(ctxT(t, 30*time.Second)) }()
+	eventually(t, 5*time.Second, "b draining in a's registry view", func() bool {
+		for _, n := range a.Cluster().Status().Nodes {
+			if n.ID == "b" {
+				return n.Draining
+			}
+		}
+		return false
+	})
+	// New rooms go elsewhere while b's room plays on.
+	second := []*player{{home: a, lobby: dial(t, a, "p3", lobbyOpts)}, {home: a, lobby: dial(t, a, "p4", lobbyOpts)}}
+	matchAll(t, second, func(int) string { return "duel" })
+	if hostOf(second[0].joined.GetRoomId(), a, b, c) != c {
+		t.Fatalf("a room opened on a draining node")
+	}
+	if holderOf("duel", b) != nil || holderOf("arena", b) != nil {
+		t.Error("the draining node still holds a lease")
+	}
+	// b's room finishes its round: its players see the round end, not a
+	// drain.
+	for _, p := range first {
+		rc, err := p.room.WaitRoomClosed(ctxT(t, 15*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.GetReason() != arbiterv1.RoomCloseReason_ROOM_CLOSE_REASON_ROUND_OVER {
+			t.Errorf("room on the draining node closed with %v", rc.GetReason())
+		}
+	}
+	if err := <-drained; err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	eventually(t, 5*time.Second, "b gone from the registry", func() bool {
+		for _, n := range a.Cluster().Status().Nodes {
+			if n.ID == "b" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Cluster mode refuses to start without a shared secret, and announces a
+// node's endpoint from its public URL.
+func TestClusterConfig(t *testing.T) {
+	if _, err := New(Config{NATS: "nats://127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "secret") {
+		t.Fatalf("New without a secret: %v", err)
+	}
+	tc := newTestCluster(t)
+	n := tc.node("pub", Config{PublicURL: "https://play.example.com"})
+	st := n.Cluster().Status()
+	if len(st.Nodes) != 1 || st.Nodes[0].Endpoint != "wss://play.example.com/v1/connect" {
+		t.Fatalf("status %+v", st)
+	}
+	c := dial(t, n, "w", client.Options{})
+	if got := c.Welcome().GetServer().GetNodeId(); got != "pub" {
+		t.Fatalf("Welcome node id %q", got)
+	}
+}
