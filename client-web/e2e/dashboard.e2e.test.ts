@@ -66,6 +66,9 @@ describe("operator dashboard", () => {
     expect(await text("dash-cpu")).toMatch(/%$/);
     expect(await text("dash-memory")).toMatch(/iB$/);
     expect(await text("dash-bandwidth")).toMatch(/^in +\S+ \S*B\/s\s+out \S+ \S*B\/s$/);
+    // A single node sends no cluster, and the Cluster panel stays hidden.
+    expect(first.lastHealth).not.toHaveProperty("cluster");
+    expect(await B.page.getByTestId("dash-cluster").isHidden()).toBe(true);
     // Updates keep coming over the WebSocket (2 Hz); nothing is fetched for them.
     const loaded = requests.length;
     const m0 = first.messages;

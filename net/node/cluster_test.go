@@ -275,6 +275,9 @@ func TestClusterHostLost(t *testing.T) {
 		}
 	}
 
+	// A player connected to b itself (not in a room).
+	onB := dial(t, b, "p3", client.Options{})
+
 	killed := time.Now()
 	b.Kill()
 	for _, p := range players {
@@ -287,6 +290,17 @@ func TestClusterHostLost(t *testing.T) {
 		}
 	}
 	t.Logf("players told %v after the kill", time.Since(killed).Round(time.Millisecond))
+	// The player whose socket was on b reconnects to another node and finds
+	// its session: session tokens verify on every node.
+	<-onB.Done()
+	back, err := client.Reconnect(ctxT(t, 5*time.Second), wsURL(a), onB, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = back.Close() })
+	if !back.Welcome().GetResumed() || back.PlayerID() != onB.PlayerID() {
+		t.Fatalf("reconnect to a: resumed %v, player %s want %s", back.Welcome().GetResumed(), back.PlayerID(), onB.PlayerID())
+	}
 
 	// Queue again: a third node takes the room.
 	c := tc.node("c", Config{})

@@ -41,6 +41,14 @@ export function fmtDuration(s: number): string {
   return `${Math.floor(s / 86400)}d ${String(Math.floor(s / 3600) % 24).padStart(2, "0")}h`;
 }
 
+/** An age in ms: 400 ms, 2.5 s, 3m 05s, 2h 04m. */
+export function fmtAge(ms: number): string {
+  ms = Math.max(0, ms);
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return fmtDuration(ms / 1000);
+}
+
 export function fmtPercent(p: number): string {
   return `${p < 10 ? p.toFixed(1) : Math.round(p)}%`;
 }

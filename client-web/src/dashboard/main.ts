@@ -58,6 +58,9 @@ function renderNotice(): void {
   } else if (drainReport?.bad) {
     ({ text } = drainReport);
     kind = "bad";
+  } else if (model.natsDown) {
+    text = "NATS disconnected: this node cannot coordinate with the cluster. The Cluster panel shows what it last saw.";
+    kind = "bad";
   } else if (model.draining) {
     text = "Draining: matchmaking has stopped and /readyz answers 503. Running rounds end by the drain timeout, then the server exits.";
     kind = "warn";
@@ -102,7 +105,7 @@ function renderConn(): void {
 }
 
 function reasonName(r: number): string {
-  return ["unspecified", "connected", "periodic", "room created", "room ended", "drain started"][r] ?? String(r);
+  return ["unspecified", "connected", "periodic", "room created", "room ended", "drain started", "cluster changed"][r] ?? String(r);
 }
 
 const panels = new Panels((roomId) => {

@@ -4,7 +4,7 @@
 // which replaces the previous one, and only the points that are new, which
 // are appended. The history is capped to the chart's window.
 
-import { HealthReason, type Counter, type Health, type HealthPoint, type NodeHealth, type QueueHealth, type RoomHealth } from "../gen/arbiter/v1/health_pb";
+import { HealthReason, type ClusterHealth, type Counter, type Health, type HealthPoint, type NodeHealth, type QueueHealth, type RoomHealth } from "../gen/arbiter/v1/health_pb";
 
 /** The chart's window: five minutes. */
 export const HISTORY_MS = 5 * 60 * 1000;
@@ -58,6 +58,8 @@ export class HealthModel {
   drops: CounterRow[] = [];
   closes: CounterRow[] = [];
   points: Point[] = [];
+  /** The cluster as this node sees it; undefined on a single node. */
+  cluster: ClusterHealth | undefined;
   /** The last message applied. */
   last: Health | undefined;
   /** Messages applied, full ones included. */
@@ -76,6 +78,7 @@ export class HealthModel {
     this.node = h.node;
     this.rooms = [...h.rooms];
     this.queues = [...h.queues];
+    this.cluster = h.cluster;
     if (h.full) {
       this.fullMessages++;
       this.points = [];
@@ -130,6 +133,11 @@ export class HealthModel {
 
   get draining(): boolean {
     return !!this.node?.draining;
+  }
+
+  /** Whether this node is in a cluster and has lost its NATS connection. */
+  get natsDown(): boolean {
+    return !!this.cluster && !this.cluster.natsConnected;
   }
 
   /** The tick budget at the server's tick rate, in ms (0 when unknown). */

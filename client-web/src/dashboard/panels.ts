@@ -5,6 +5,7 @@
 
 import type { QueueHealth, RoomHealth } from "../gen/arbiter/v1/health_pb";
 import { drawLineChart, drawSparkline } from "./chart";
+import { clusterView, type ClusterLeaseRow, type ClusterNodeRow, type ClusterView } from "./cluster";
 import { fmtBytes, fmtDuration, fmtInt, fmtMs, fmtPercent, fmtRate, fmtReason } from "./format";
 import { HISTORY_MS, type CounterRow, type HealthModel } from "./model";
 
@@ -43,6 +44,60 @@ function syncRows<T>(tbody: HTMLTableSectionElement, items: readonly T[], key: (
     prev = tr;
   }
   for (const tr of existing.values()) tr.remove();
+}
+
+/** A span with a class, for cells with more than text. */
+function span(className: string, text = ""): HTMLSpanElement {
+  const el = document.createElement("span");
+  el.className = className;
+  el.textContent = text;
+  return el;
+}
+
+/** The cells of a nodes-table row, made once per row. */
+function nodeCells(tr: HTMLTableRowElement): void {
+  const id = tr.insertCell();
+  id.className = "mono";
+  id.append(span("node-id"), span("badge self", "this node"));
+  tr.insertCell().className = "mono url";
+  tr.insertCell();
+  tr.insertCell();
+  const bar = span("load");
+  bar.append(document.createElement("i"));
+  const load = span("load-wrap");
+  load.append(bar, span("load-text"));
+  tr.insertCell().append(load);
+  tr.insertCell().append(span("badge warn", "draining"));
+  tr.insertCell();
+}
+
+function fillNode(tr: HTMLTableRowElement, n: ClusterNodeRow): void {
+  if (tr.cells.length === 0) nodeCells(tr);
+  const c = (i: number) => tr.cells[i]!;
+  const part = <T extends HTMLElement>(i: number, sel: string) => c(i).querySelector<T>(sel)!;
+  setText(part(0, ".node-id"), n.id);
+  part(0, ".badge").hidden = !n.self;
+  setText(c(1), n.publicUrl);
+  setText(c(2), n.rooms);
+  setText(c(3), n.players);
+  const bar = part(4, ".load");
+  bar.className = `load ${n.loadLevel}`;
+  const width = `${Math.round((n.load ?? 0) * 100)}%`;
+  const fill = bar.firstElementChild as HTMLElement;
+  if (fill.style.width !== width) fill.style.width = width;
+  setText(part(4, ".load-text"), n.loadText);
+  c(4).title = n.load === null ? "no player or room cap set on this node" : "seats or rooms used, of the tighter cap";
+  part(5, ".badge").hidden = !n.draining;
+  setText(c(6), n.age);
+  tr.classList.toggle("self", n.self);
+  tr.classList.toggle("draining", n.draining);
+}
+
+function fillLease(tr: HTMLTableRowElement, l: ClusterLeaseRow): void {
+  fillRow(tr, [l.mode, l.label]);
+  tr.cells[1]!.className = l.vacant ? "" : "mono";
+  tr.classList.toggle("self", l.self);
+  tr.classList.toggle("vacant", l.vacant);
 }
 
 const TICK = "#4cc9f0";
@@ -110,6 +165,37 @@ export class Panels {
     this.renderQueues(m.queues);
     this.renderCounters($<HTMLTableElement>("drops"), m.drops, "No messages or inputs dropped.");
     this.renderCounters($<HTMLTableElement>("closes"), m.closes, "No sessions closed yet.");
+    this.renderCluster(clusterView(m.cluster));
+  }
+
+  /** The Cluster panel: hidden without a cluster (a single node). */
+  private renderCluster(v: ClusterView | undefined): void {
+    const card = $("cluster");
+    card.hidden = !v;
+    if (!v) return;
+    card.classList.toggle("alarm", !v.natsConnected);
+    const nats = $("cluster-nats");
+    setText(nats, v.natsConnected ? "NATS connected" : "NATS disconnected");
+    nats.className = `pill ${v.natsConnected ? "ok" : "bad"}`;
+    setText($("cluster-summary"), v.summary);
+    syncRows($<HTMLTableElement>("cluster-nodes").tBodies[0]!, v.nodes, (n) => n.id, (tr, n) => {
+      if (!tr.dataset.testid) tr.dataset.testid = `dash-cluster-node-${n.id}`;
+      fillNode(tr, n);
+    });
+    $("cluster-empty").hidden = v.nodes.length > 0;
+    const note = !v.natsConnected
+      ? `This node (${v.nodeId}) cannot reach NATS: the nodes and leases are as it last saw them.`
+      : !v.selfListed && v.nodes.length > 0
+        ? `This node (${v.nodeId}) is not in the registry.`
+        : "";
+    const noteEl = $("cluster-note");
+    setText(noteEl, note);
+    noteEl.hidden = !note;
+    syncRows($<HTMLTableElement>("cluster-leases").tBodies[0]!, v.leases, (l) => l.mode, (tr, l) => {
+      if (!tr.dataset.testid) tr.dataset.testid = `dash-cluster-lease-${l.mode}`;
+      fillLease(tr, l);
+    });
+    $("cluster-leases-empty").hidden = v.leases.length > 0;
   }
 
   renderChart(m: HealthModel): void {
