@@ -11,7 +11,7 @@ GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go')
 WEBSRC    = $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/dashboard.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 WEBDIST  := $(WEB)/dist/index.html
 
-.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench bench-go bench-load
+.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench bench-go bench-load bench-cluster
 
 all: test
 
@@ -63,6 +63,10 @@ bench-go:
 ## bench-load: server and bots as separate processes: floor vs Arbiter at 400 and 800 bots, then capacity (about 10 min)
 bench-load:
 	bash loadtest/bench.sh
+
+## bench-cluster: match time on one node vs a three-node cluster (embedded NATS), allocation round trip (about 2 min)
+bench-cluster:
+	bash loadtest/bench-cluster.sh
 
 ## web: build the browser client and the dashboard into client-web/dist (served at / and at /dashboard/ on the admin address)
 web: $(WEBDIST)

@@ -197,6 +197,7 @@ func (r *Report) Table(w io.Writer, floor *Report) {
 	row("tick lateness p99 ms", sv(func(s *ServerFigures) float64 { return s.TickLatenessMsP99 }), srv(func(s *ServerFigures) float64 { return s.TickLatenessMsP99 }), "%.2f")
 	row("overruns", sv(func(s *ServerFigures) float64 { return s.Overruns }), srv(func(s *ServerFigures) float64 { return s.Overruns }), "%.0f")
 	row("match time p50 ms", r.MatchTimeMs.P50, func(x *Report) float64 { return x.MatchTimeMs.P50 }, "%.0f")
+	row("match time p99 ms", r.MatchTimeMs.P99, func(x *Report) float64 { return x.MatchTimeMs.P99 }, "%.0f")
 	tw.Flush()
 	fmt.Fprintf(w, "aligned inputs: %v   matches: %d (%d on another node)   reconnects: %d tried, %d resumed   errors: %s\n", r.Aligned, r.Matches, r.Followed, r.Reconnects.Tried, r.Reconnects.Resumed, errorList(r.Errors))
 }
