@@ -82,3 +82,23 @@ func TestClusterRunFollowsEndpoints(t *testing.T) {
 	}
 	t.Logf("%d matches (%d followed), delivered %.4f, ack p50 %.2f ms, match p50 %.0f ms", rep.Matches, rep.Followed, rep.DeliveredRatio, rep.AckLatencyMs.P50, rep.MatchTimeMs.P50)
 }
+
+// Churning bots in a cluster reconnect to their room's node, not the one
+// they first connected to, and get their seats back.
+func TestClusterChurnResumesOnRoomNode(t *testing.T) {
+	nodes := startCluster(t, node.Config{MaxPlayers: 1}, node.Config{})
+	cfg := NewConfig()
+	cfg.URL = "ws://" + nodes[0].Addr() + "/v1/connect"
+	cfg.Bots, cfg.Ramp, cfg.Warmup, cfg.Duration = 16, 200, time.Second, 4*time.Second
+	cfg.Churn = 30 // each bot about every 2 s
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Followed < 16 {
+		t.Fatalf("%d of %d matches followed to the second node", rep.Followed, rep.Matches)
+	}
+	if rep.Reconnects.Tried < 8 || rep.Reconnects.Resumed < rep.Reconnects.Tried*9/10 {
+		t.Fatalf("%d of %d reconnects resumed their seat", rep.Reconnects.Resumed, rep.Reconnects.Tried)
+	}
+}

@@ -21,7 +21,8 @@ type registry struct {
 	mu    sync.Mutex // guards nodes
 	nodes map[string]*seenNode
 
-	ready chan struct{} // closed once the watcher has applied the initial entries
+	ready     chan struct{} // closed once the watcher has applied the initial entries
+	readyOnce sync.Once
 }
 
 // seenNode is a node's last entry and when this node received it (local
@@ -117,7 +118,7 @@ func (r *registry) watch(w jetstream.KeyWatcher) {
 				return
 			}
 			if kve == nil {
-				close(r.ready) // the initial values are in
+				r.readyOnce.Do(func() { close(r.ready) }) // the initial values are in
 				continue
 			}
 			r.apply(kve)
