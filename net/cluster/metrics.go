@@ -56,6 +56,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		reg: reg,
 	}
+	for _, how := range []string{"left", "lost"} {
+		m.NodesGone.WithLabelValues(how) // exported at 0 from the start
+	}
 	if reg != nil {
 		reg.MustRegister(m.Allocation, m.LeaseChanges, m.Nodes, m.NodesGone, m.Tickets, m.RoomsLost)
 	}

@@ -73,7 +73,7 @@ func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	exported := map[string]bool{}
-	for _, line := range strings.Split(playAndScrape(t), "\n") {
+	for _, line := range strings.Split(playAndScrape(t)+clusterScrape(t), "\n") {
 		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
 			exported[strings.Fields(name)[0]] = true
 		}
@@ -105,5 +105,26 @@ func playAndScrape(t *testing.T) string {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	return string(body)
+}
+
+// clusterScrape returns the /metrics page of a cluster node that placed a
+// duel (so that its allocation histogram has samples).
+func clusterScrape(t *testing.T) string {
+	t.Helper()
+	tc := newTestCluster(t)
+	n := tc.node("metrics", Config{})
+	tc.settled(n)
+	players := []*player{{home: n, lobby: dial(t, n, "m1", lobbyOpts)}, {home: n, lobby: dial(t, n, "m2", lobbyOpts)}}
+	matchAll(t, players, func(int) string { return "duel" })
+	resp, err := http.Get("http://" + n.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "arbiter_cluster_allocation_seconds_count 1") {
+		t.Errorf("one allocation not counted:\n%s", body)
+	}
 	return string(body)
 }
