@@ -25,21 +25,8 @@ func startCluster(t *testing.T, cfgs ...node.Config) []*node.Node {
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	var nodes []*node.Node
 	for i, cfg := range cfgs {
-		cfg.Addr, cfg.AdminAddr, cfg.DrainTimeout = "127.0.0.1:0", "127.0.0.1:0", time.Second
 		cfg.NATS, cfg.Secret, cfg.NodeID = ns.ClientURL(), []byte("loadtest cluster secret"), string(rune('a'+i))
-		n, err := node.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			_ = n.Shutdown(ctx)
-		})
-		nodes = append(nodes, n)
+		nodes = append(nodes, startNodeWith(t, cfg))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, n := range nodes {

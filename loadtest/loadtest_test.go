@@ -17,9 +17,14 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func startNode(t *testing.T) *node.Node {
+func startNode(t *testing.T) *node.Node { return startNodeWith(t, node.Config{}) }
+
+// startNodeWith runs a node with cfg on loopback ephemeral ports until the
+// test ends.
+func startNodeWith(t *testing.T, cfg node.Config) *node.Node {
 	t.Helper()
-	n, err := node.New(node.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DrainTimeout: time.Second})
+	cfg.Addr, cfg.AdminAddr, cfg.DrainTimeout = "127.0.0.1:0", "127.0.0.1:0", time.Second
+	n, err := node.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
