@@ -1,11 +1,18 @@
-// The browser client: screens, the connection and its reconnects, and the
-// game loop (a fixed client tick for inputs, requestAnimationFrame for
+// The browser client: screens, the connections and their reconnects, and
+// the game loop (a fixed client tick for inputs, requestAnimationFrame for
 // drawing).
+//
+// Connections: the lobby connection (conn) says Hello, queues, holds the
+// party. A room joins on it, unless MatchFound names another node's
+// endpoint (a cluster): then a RoomLink (net/roomlink.ts) connects there and
+// carries everything of the room, while the lobby connection stays open
+// (pinged every 10 s) for matchmaking and for RoomClosed{NODE_LOST}.
+// roomCarrier() is the connection room traffic goes over.
 
 import { ChatScope } from "./gen/arbiter/v1/chat_pb";
 import type { ServerMessage } from "./gen/arbiter/v1/envelope_pb";
 import { ErrorCode, type Error as ServerError } from "./gen/arbiter/v1/error_pb";
-import { MatchState, type MatchStatus } from "./gen/arbiter/v1/match_pb";
+import { MatchState, type MatchFound, type MatchStatus } from "./gen/arbiter/v1/match_pb";
 import type { PartyState } from "./gen/arbiter/v1/party_pb";
 import { RoomCloseReason, type Joined, type RoomClosed } from "./gen/arbiter/v1/room_pb";
 import type { ServerInfo, Welcome } from "./gen/arbiter/v1/session_pb";
@@ -13,8 +20,12 @@ import { EventType, type Event, type RoundResult } from "./gen/arbiter/v1/snapsh
 import { fetchMap, rayRects, type MapData } from "./game/mapdata";
 import { RoomSession, type InputFrame } from "./game/room";
 import { DesyncError, FLAG_DEAD, FLAG_FIRING, FLAG_INVULNERABLE } from "./game/view";
+import { reconnectDelay } from "./net/backoff";
 import { ClockSync } from "./net/clock";
 import { Connection, defaultURL, roomsURL, type CloseInfo } from "./net/connection";
+import { Keepalive } from "./net/keepalive";
+import { RoomLink, type LinkEnd, type RoomLinkEvents } from "./net/roomlink";
+import { roomCarrier, roomRoute, wsURL } from "./net/rooms";
 import { aimFrom, Controls } from "./ui/controls";
 import { Renderer, type DrawPlayer, type Effect } from "./ui/renderer";
 import { playEvents, remotePlayers, type QueuedEvent } from "./ui/scene";
@@ -92,6 +103,14 @@ export class App {
   private lastOwnEntity = 0;
 
   // Connection bookkeeping.
+  /** Where the lobby connection goes: the page's server, or the room's node after a fold (foldRoomIntoLobby). */
+  private lobbyURL = defaultURL(location);
+  /** The lobby node's id from its Welcome (empty on a single node). */
+  private lobbyNodeId = "";
+  /** The connection to the room's node when it is not the lobby's. */
+  private roomLink: RoomLink<Connection> | undefined;
+  /** Keeps the lobby connection open while a room link carries the pings. */
+  private readonly lobbyKeepalive = new Keepalive(() => this.keepLobbyAlive());
   private afterWelcome: (() => void)[] = [];
   private reconnectAttempt = 0;
   private reconnectTimer: number | undefined;
@@ -224,8 +243,8 @@ export class App {
   }
 
   private sendChat(text: string): void {
-    const scope = this.room && !this.room.spectator ? ChatScope.ROOM : ChatScope.PARTY;
-    this.conn?.send({ case: "chat", value: { text, scope } });
+    if (this.room && !this.room.spectator) this.roomCarrier()?.send({ case: "chat", value: { text, scope: ChatScope.ROOM } });
+    else this.conn?.send({ case: "chat", value: { text, scope: ChatScope.PARTY } });
   }
 
   private addChatLine(from: string, text: string, scope: ChatScope): void {
@@ -435,7 +454,8 @@ export class App {
   }
 
   private leaveRoom(): void {
-    if (this.conn?.isOpen) this.conn.send({ case: "leaveRoom", value: {} });
+    const conn = this.roomCarrier();
+    if (conn?.isOpen) conn.send({ case: "leaveRoom", value: {} });
     else this.toStart("");
   }
 
@@ -466,10 +486,13 @@ export class App {
   private connect(resuming: boolean): void {
     this.connState = resuming ? "reconnecting" : "connecting";
     this.welcomed = false;
-    const url = defaultURL(location);
-    const conn = new Connection(url, {
+    // A player's fresh start goes to the page's server again.
+    if (!resuming && !this.roomLink) this.lobbyURL = defaultURL(location);
+    const conn = new Connection(this.lobbyURL, {
       onOpen: () => this.onOpen(conn),
-      onMessage: (m) => this.onMessage(conn, m),
+      onMessage: (m) => {
+        if (conn === this.conn) this.onMessage(m, "lobby");
+      },
       onClose: (info) => this.onClose(conn, info),
     });
     this.conn = conn;
@@ -482,9 +505,11 @@ export class App {
       case: "hello",
       value: { protocolVersion: PROTOCOL_VERSION, sessionToken: this.sessionToken, name: this.currentName(), client: CLIENT_NAME },
     });
+    // While a room link carries the room, the lobby only needs keeping alive.
+    if (this.roomLink) return;
     // The server handles Hello (and a resumed seat) before this Ping, and
     // answers in order: if its Pong comes before Joined, the seat is gone.
-    const id = this.sendPing();
+    const id = this.sendPing(conn);
     if (this.resume) this.resume.fencePing = id;
     this.startPings();
   }
@@ -493,14 +518,25 @@ export class App {
     if (conn !== this.conn) return;
     this.conn = undefined;
     this.welcomed = false;
-    this.stopPings();
+    if (!this.roomLink) this.stopPings();
     const err = this.lastError;
     const replaced = err?.code === ErrorCode.SESSION_EXPIRED && /another connection/.test(err.message);
+    if (replaced && this.roomLink && this.linkOnLobbyNode()) {
+      // The room's endpoint named the lobby's own node under another name:
+      // the room link's Hello took the session over. One connection there.
+      this.foldRoomIntoLobby();
+      this.connect(true);
+      return;
+    }
     if (replaced || err?.code === ErrorCode.PROTOCOL_VERSION) {
       this.connState = "lost";
       this.setBanner(undefined);
       this.afterWelcome = [];
       this.toStart(replaced ? "This game was opened in another tab or window." : `The server refused this client: ${err?.message ?? ""}`);
+      return;
+    }
+    if (this.roomLink) {
+      this.lobbyDownDuringRoom(info);
       return;
     }
     // A spectator has no seat to come back to.
@@ -518,7 +554,27 @@ export class App {
     this.scheduleReconnect(info.code === 1001 ? "The server is going away" : "Connection lost");
   }
 
-  private scheduleReconnect(why: string): void {
+  /**
+   * The lobby connection dropped while a room link carries the game: the
+   * game goes on, and the lobby reconnects without a banner. When its node
+   * cannot be reached again (an attempt failed to open), it goes to the
+   * room's node instead (any node resumes the session), folding the room
+   * into it.
+   */
+  private lobbyDownDuringRoom(info: CloseInfo): void {
+    if (this.connState !== "reconnecting" || this.lostSince === 0) this.lostSince = performance.now();
+    this.connState = "reconnecting";
+    if (!info.opened) {
+      console.info("arbiter: the lobby's server cannot be reached; reconnecting to the game's server");
+      this.foldRoomIntoLobby();
+      this.scheduleReconnect("Connection lost");
+      return;
+    }
+    this.scheduleReconnect("Connection lost", true);
+  }
+
+  /** quiet: no banner (the game goes on over a room link). */
+  private scheduleReconnect(why: string, quiet = false): void {
     if (this.reconnectTimer !== undefined) return;
     const since = performance.now() - this.lostSince;
     if (since > RECONNECT_GIVE_UP_MS) {
@@ -530,16 +586,16 @@ export class App {
       return;
     }
     this.reconnectAttempt++;
-    const base = Math.min(5000, 250 * 2 ** (this.reconnectAttempt - 1));
-    const delay = base * (0.8 + 0.4 * Math.random());
-    this.setBanner(`${why} — reconnecting${this.reconnectAttempt > 1 ? ` (attempt ${this.reconnectAttempt})` : ""}…`);
+    const delay = reconnectDelay(this.reconnectAttempt, Math.random());
+    if (!quiet) this.setBanner(`${why} — reconnecting${this.reconnectAttempt > 1 ? ` (attempt ${this.reconnectAttempt})` : ""}…`);
     this.reconnectTimer = window.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect(true);
     }, delay);
   }
 
-  private sendPing(): number {
+  /** Sends a clock-sync Ping on conn (by default the room's carrier); its id. */
+  private sendPing(conn = this.roomCarrier()): number {
     const id = ++this.pingId;
     const now = performance.now();
     this.pings.set(id, now);
@@ -547,8 +603,13 @@ export class App {
       const oldest = this.pings.keys().next().value;
       if (oldest !== undefined) this.pings.delete(oldest);
     }
-    this.conn?.send({ case: "ping", value: { id, clientTimeUs: BigInt(Math.round(now * 1000)) } });
+    conn?.send({ case: "ping", value: { id, clientTimeUs: BigInt(Math.round(now * 1000)) } });
     return id;
+  }
+
+  /** A Ping on the lobby connection that only keeps it open (its Pong feeds no clock). */
+  private keepLobbyAlive(): void {
+    this.conn?.send({ case: "ping", value: { id: ++this.pingId, clientTimeUs: BigInt(Math.round(performance.now() * 1000)) } });
   }
 
   private startPings(): void {
@@ -563,13 +624,20 @@ export class App {
 
   // ------------------------------------------------------------ messages
 
-  private onMessage(conn: Connection, m: ServerMessage): void {
-    if (conn !== this.conn) return;
+  /**
+   * One server message, from the lobby connection or from the room link.
+   * The lobby's own messages (Welcome, matchmaking, the party) count only
+   * from the lobby; the room's (Joined, Roster, snapshots) only from the
+   * room's carrier, except a Joined on the lobby, which means the lobby's
+   * node gave the seat back there (the room link is then dropped).
+   */
+  private onMessage(m: ServerMessage, from: "lobby" | "room"): void {
     const now = performance.now();
     const msg = m.msg;
+    const fromCarrier = from === "room" || !this.roomLink;
     switch (msg.case) {
       case "snapshot":
-        this.onSnapshot(msg.value, now);
+        if (fromCarrier) this.onSnapshot(msg.value, now);
         break;
       case "pong": {
         const sent = this.pings.get(msg.value.id);
@@ -581,50 +649,177 @@ export class App {
           // Hello was handled and no seat came back.
           const wasRoom = this.resume.roomId;
           this.resume = undefined;
-          if (this.room?.roomId === wasRoom || this.phase === "playing") {
+          if (this.room?.roomId === wasRoom || this.roomLink?.roomId === wasRoom || this.phase === "playing") {
             this.toStart("Your seat is gone: the grace period ran out or the room ended.");
           }
         }
         break;
       }
       case "welcome":
-        this.onWelcome(msg.value);
+        if (from === "lobby") this.onWelcome(msg.value);
         break;
       case "matchStatus":
-        this.onMatchStatus(msg.value, now);
+        if (from === "lobby") this.onMatchStatus(msg.value, now);
         break;
       case "matchFound":
-        if (msg.value.endpoint && !sameEndpoint(msg.value.endpoint)) {
-          console.warn("arbiter: match on another endpoint is not supported; joining here", msg.value.endpoint);
-        }
-        conn.send({ case: "joinRoom", value: { joinToken: msg.value.joinToken } });
+        if (from === "lobby") this.onMatchFound(msg.value);
         break;
       case "party":
+        if (from !== "lobby") break;
         this.rejoiningParty = false;
         this.party = msg.value.code ? msg.value : undefined;
         this.renderParty();
         break;
       case "joined":
+        if (!fromCarrier) this.dropRoomLink();
         this.onJoined(msg.value);
         break;
       case "roster":
-        if (this.room) {
+        if (this.room && fromCarrier) {
           this.room.setRoster(msg.value);
           for (const p of msg.value.players) this.lastRoomNames.set(p.entityId, p.name);
         }
         break;
       case "roomClosed":
-        this.onRoomClosed(msg.value);
+        // On the lobby while a room link carries the room: the room's node
+        // went away (NODE_LOST), said by the node the player queued from.
+        if (fromCarrier || msg.value.roomId === this.roomLink?.roomId) this.onRoomClosed(msg.value);
         break;
       case "chat":
         this.addChatLine(msg.value.fromName, msg.value.text, msg.value.scope);
         break;
       case "error":
-        this.onError(msg.value);
+        this.onError(msg.value, from);
         break;
       default:
         break;
     }
+  }
+
+  /** Joins the room MatchFound names: here, or over a room link to its node. */
+  private onMatchFound(mf: MatchFound): void {
+    const lobby = this.conn;
+    if (!lobby) return;
+    const route = roomRoute(mf.endpoint, lobby.url);
+    if (route.kind === "lobby") {
+      if (mf.endpoint && !wsURL(mf.endpoint, lobby.url)) console.warn("arbiter: cannot read the match's endpoint; joining here", mf.endpoint);
+      lobby.send({ case: "joinRoom", value: { joinToken: mf.joinToken } });
+      return;
+    }
+    this.openRoomLink(route.url, mf.roomId, mf.joinToken);
+  }
+
+  // ----------------------------------------------------------- room link
+
+  /** The connection room traffic goes over: the room link's, or the lobby's. */
+  private roomCarrier(): Connection | undefined {
+    return roomCarrier(this.conn, this.roomLink);
+  }
+
+  private openRoomLink(url: string, roomId: string, joinToken: string): void {
+    this.dropRoomLink();
+    const events: RoomLinkEvents = {
+      hello: () => ({ sessionToken: this.sessionToken, name: this.currentName() }),
+      onOpen: (resuming) => this.onLinkOpen(link, resuming),
+      onWelcome: (w, reconnected) => this.onLinkWelcome(link, w, reconnected),
+      onMessage: (m) => {
+        if (link === this.roomLink) this.onMessage(m, "room");
+      },
+      onDown: (info) => this.onLinkDown(link, info),
+      onEnd: (why) => this.onLinkEnd(link, why),
+    };
+    const opts = { protocolVersion: PROTOCOL_VERSION, client: CLIENT_NAME, giveUpMs: RECONNECT_GIVE_UP_MS };
+    const link = new RoomLink(url, roomId, joinToken, (u, h) => new Connection(u, h), events, opts);
+    this.roomLink = link;
+    this.lobbyKeepalive.start();
+  }
+
+  /** Closes the room link (1000), if any; the lobby carries room traffic again. */
+  private dropRoomLink(): void {
+    const link = this.roomLink;
+    if (!link) return;
+    this.roomLink = undefined;
+    link.close();
+    this.lobbyKeepalive.stop();
+    // A banner of the link's goes with it (a lobby still down shows its own at its next attempt).
+    if (link.state !== "open") this.setBanner(undefined);
+    // Clock-sync pings go back to the lobby connection.
+    if (this.conn?.isOpen) this.startPings();
+    else this.stopPings();
+  }
+
+  private onLinkOpen(link: RoomLink<Connection>, resuming: boolean): void {
+    if (link !== this.roomLink) return;
+    // As on the lobby: a Pong to this Ping before Joined means the seat is gone.
+    const id = this.sendPing();
+    if (resuming) this.resume = { roomId: link.roomId, fencePing: id };
+    this.startPings();
+  }
+
+  private onLinkWelcome(link: RoomLink<Connection>, w: Welcome, reconnected: boolean): void {
+    if (link !== this.roomLink) return;
+    if (reconnected) this.counters.reconnects++;
+    if (this.playerId && w.playerId !== this.playerId) {
+      // The session was not accepted there: a new identity has no seat.
+      this.resume = undefined;
+      this.toStart("Your session expired; you are no longer in the match.");
+      return;
+    }
+    this.sessionToken = w.sessionToken;
+    safeStorage("session")?.setItem(SESSION_KEY, w.sessionToken);
+    // The lobby reconnects without a banner while the link is up: any banner is the link's.
+    this.setBanner(undefined);
+  }
+
+  private onLinkDown(link: RoomLink<Connection>, info: CloseInfo): void {
+    if (link !== this.roomLink) return;
+    this.setBanner(`${info.code === 1001 ? "The game's server is going away" : "Connection to the game lost"} — reconnecting…`);
+  }
+
+  private onLinkEnd(link: RoomLink<Connection>, why: LinkEnd): void {
+    if (link !== this.roomLink) return;
+    this.dropRoomLink();
+    switch (why.kind) {
+      case "replaced":
+        if (this.conn && link.joined) {
+          // Perhaps by the lobby connection itself, on the same node: its
+          // Joined brings the seat back; a Pong first means it will not.
+          this.resume = { roomId: link.roomId, fencePing: this.conn.isOpen ? this.sendPing(this.conn) : -1 };
+          return;
+        }
+        this.toStart("This game was opened in another tab or window.");
+        return;
+      case "refused":
+        this.toStart(`The server hosting your game refused this client: ${why.message}`);
+        return;
+      case "unreachable":
+        this.resume = undefined;
+        this.toStart("Lost the connection to the server hosting your game. Find a match again.");
+        return;
+    }
+  }
+
+  /** Whether the room link is on the lobby's own node (or may be: it has no Welcome yet). */
+  private linkOnLobbyNode(): boolean {
+    const link = this.roomLink;
+    if (!link) return false;
+    return link.state === "connecting" || (link.nodeId !== "" && link.nodeId === this.lobbyNodeId);
+  }
+
+  /**
+   * Makes the lobby connection carry the room again, on the room's node:
+   * drops the room link, points the lobby at its endpoint, and has the
+   * lobby's next Hello resume the seat there (or JoinRoom, when the link
+   * never sent it). The caller (re)connects the lobby.
+   */
+  private foldRoomIntoLobby(): void {
+    const link = this.roomLink;
+    if (!link) return;
+    this.dropRoomLink();
+    this.lobbyURL = link.endpoint;
+    this.wasSearching = false;
+    if (link.joined) this.resume = { roomId: link.roomId, fencePing: -1 };
+    else this.afterWelcome.push(() => this.conn?.send({ case: "joinRoom", value: { joinToken: link.joinToken } }));
   }
 
   private onWelcome(w: Welcome): void {
@@ -633,7 +828,9 @@ export class App {
     this.connState = "open";
     this.reconnectAttempt = 0;
     this.lostSince = 0;
-    this.setBanner(undefined);
+    // A room link that is down keeps its banner.
+    if (!this.roomLink || this.roomLink.state === "open") this.setBanner(undefined);
+    this.lobbyNodeId = w.server?.nodeId ?? "";
     const resumedSession = w.resumed && w.playerId === this.playerId;
     this.playerId = w.playerId;
     this.welcomeName = w.name;
@@ -647,7 +844,11 @@ export class App {
     }
     const nameInput = $<HTMLInputElement>("name");
     if (!nameInput.value) nameInput.placeholder = w.name;
-    if (this.resume && !w.resumed) {
+    if (!resumedSession && this.roomLink) {
+      // A new identity: the room link's seat went with the old one.
+      this.resume = undefined;
+      this.toStart("Your session expired; you are no longer in the match.");
+    } else if (this.resume && !w.resumed && !this.roomLink) {
       // A new identity: the seat went with the old one.
       this.resume = undefined;
       this.toStart("Your session expired; you are no longer in the match.");
@@ -676,8 +877,9 @@ export class App {
     for (const fn of fns) fn();
   }
 
-  private onError(e: ServerError): void {
-    this.lastError = e;
+  private onError(e: ServerError, from: "lobby" | "room"): void {
+    // The room link reads its own errors (roomlink.ts).
+    if (from === "lobby") this.lastError = e;
     switch (e.code) {
       case ErrorCode.SESSION_EXPIRED:
         if (!/another connection/.test(e.message)) {
@@ -745,7 +947,7 @@ export class App {
   private onJoined(j: Joined): void {
     const resumed = this.resume?.roomId === j.roomId;
     this.resume = undefined;
-    this.closeRoom();
+    this.clearRoom();
     this.room = new RoomSession(j, this.playerId, this.clock, this.map && this.map.name === j.map ? this.map : undefined);
     if (!this.room.map && j.map) void this.loadMap(j.map);
     this.effects = [];
@@ -756,10 +958,18 @@ export class App {
     this.setBanner(undefined);
     if (resumed) this.flashStatus("Reconnected", 1500);
     // Tighten the clock sync quickly: a few pings now (the server allows 5/s).
-    for (const d of [60, 200, 400]) window.setTimeout(() => this.conn?.isOpen && this.sendPing(), d);
+    for (const d of [60, 200, 400]) window.setTimeout(() => this.roomCarrier()?.isOpen && this.sendPing(), d);
   }
 
   private onRoomClosed(rc: RoomClosed): void {
+    if (rc.reason === RoomCloseReason.NODE_LOST) {
+      // Said by the lobby's node, maybe late: only about the room the player is in.
+      const current = [this.room?.roomId, this.roomLink?.roomId, this.resume?.roomId].includes(rc.roomId);
+      if (!current) return;
+      this.resume = undefined;
+      this.toStart("The server hosting your game went away. Find a match again.");
+      return;
+    }
     if (this.room) this.lastOwnEntity = this.room.ownEntity;
     this.resume = undefined;
     if (this.phase === "watching") {
@@ -784,7 +994,14 @@ export class App {
     this.toStart(msg.charAt(0).toUpperCase() + msg.slice(1));
   }
 
+  /** Leaves the room: its state, and the room link if it has one (closed with 1000). */
   private closeRoom(): void {
+    this.clearRoom();
+    this.dropRoomLink();
+  }
+
+  /** Forgets the room's state (a new Joined replaces it on the same connection). */
+  private clearRoom(): void {
     if (this.room) this.lastOwnEntity = this.room.ownEntity;
     this.room = undefined;
     this.stopTickLoop();
@@ -817,6 +1034,10 @@ export class App {
 
   /** Drops the connection and resumes at once (a desync needs a full snapshot). */
   private resyncConnection(): void {
+    if (this.roomLink) {
+      this.roomLink.resync();
+      return;
+    }
     const conn = this.conn;
     if (!conn) return;
     const room = this.room;
@@ -938,7 +1159,7 @@ export class App {
 
   private pumpInputs(now: number): void {
     const room = this.room;
-    const conn = this.conn;
+    const conn = this.roomCarrier();
     if (!room || !conn?.isOpen || this.phase !== "playing") return;
     const frames = room.pump(now, () => {
       const stick = this.controls.stick();
@@ -1104,8 +1325,8 @@ export class App {
       intervalP95Ms: pct(this.frameGaps, 0.95),
       longFrames: this.frameGaps.filter((g) => g > 25).length,
       snapshotRate: this.room?.snapshotRate(now) ?? 0,
-      bytesIn: this.conn?.bytesIn ?? 0,
-      bytesOut: this.conn?.bytesOut ?? 0,
+      bytesIn: (this.conn?.bytesIn ?? 0) + (this.roomLink?.conn?.bytesIn ?? 0),
+      bytesOut: (this.conn?.bytesOut ?? 0) + (this.roomLink?.conn?.bytesOut ?? 0),
       rttMs: this.clock.rttMs,
       corrections: this.room?.predictor?.corrections ?? 0,
       interpDelayTicks: this.room?.interp.targetDelay ?? 0,
@@ -1158,18 +1379,31 @@ export class App {
     return out.sort((a, b) => a.id - b.id);
   }
 
-  /** Test hook: drop the socket as a lost connection would. */
+  /** Test hook: drop the lobby connection's socket as a lost connection would. */
   severConnection(): void {
     this.conn?.sever();
   }
-}
 
-function sameEndpoint(endpoint: string): boolean {
-  try {
-    const u = new URL(endpoint, location.href);
-    return u.host === location.host;
-  } catch {
-    return false;
+  /** Test hook: drop the room link's socket (when the room is on another node). */
+  severRoomConnection(): void {
+    this.roomLink?.sever();
+  }
+
+  /** The state of the connection that matters now: the room link's while there is one, else the lobby's. */
+  connectionState(): ConnState {
+    const link = this.roomLink;
+    if (!link) return this.connState;
+    return link.state === "closed" ? "lost" : link.state;
+  }
+
+  /** The room link's WebSocket URL ("" when the room, if any, is on the lobby connection). */
+  get roomEndpoint(): string {
+    return this.roomLink?.endpoint ?? "";
+  }
+
+  /** The lobby connection's WebSocket URL. */
+  get lobbyEndpoint(): string {
+    return this.conn?.url ?? this.lobbyURL;
   }
 }
 

@@ -6,7 +6,12 @@ import { App, type Phase, type PublicEntity } from "./app";
 
 export interface ArbiterState {
   readonly phase: Phase;
+  /** The state of the connection that carries the room (the room link's when there is one). */
   readonly connection: string;
+  /** The lobby connection's WebSocket URL. */
+  readonly lobbyEndpoint: string;
+  /** The room link's WebSocket URL, "" when the room (if any) is on the lobby connection. */
+  readonly roomEndpoint: string;
   readonly playerId: string;
   readonly roomId: string;
   readonly tick: number;
@@ -25,7 +30,7 @@ export interface ArbiterState {
 declare global {
   interface Window {
     __arbiter: ArbiterState;
-    __arbiterTest: { sever(): void; resetFrameStats(): void };
+    __arbiterTest: { sever(): void; severRoom(): void; resetFrameStats(): void };
   }
 }
 
@@ -36,7 +41,13 @@ const state: ArbiterState = Object.freeze({
     return app.phase;
   },
   get connection() {
-    return app.connState;
+    return app.connectionState();
+  },
+  get lobbyEndpoint() {
+    return app.lobbyEndpoint;
+  },
+  get roomEndpoint() {
+    return app.roomEndpoint;
   },
   get playerId() {
     return app.playerId;
@@ -85,7 +96,7 @@ const state: ArbiterState = Object.freeze({
 
 Object.defineProperty(window, "__arbiter", { value: state, writable: false, configurable: false });
 Object.defineProperty(window, "__arbiterTest", {
-  value: Object.freeze({ sever: () => app.severConnection(), resetFrameStats: () => app.resetFrameStats() }),
+  value: Object.freeze({ sever: () => app.severConnection(), severRoom: () => app.severRoomConnection(), resetFrameStats: () => app.resetFrameStats() }),
   writable: false,
   configurable: false,
 });

@@ -51,7 +51,11 @@ export class Connection {
   bytesOut = 0;
   messagesIn = 0;
 
-  constructor(url: string, private handlers: ConnectionHandlers) {
+  constructor(
+    /** The WebSocket URL this connection was opened to. */
+    readonly url: string,
+    private handlers: ConnectionHandlers,
+  ) {
     this.ws = new WebSocket(url);
     this.ws.binaryType = "arraybuffer";
     this.ws.onopen = () => {
