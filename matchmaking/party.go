@@ -264,3 +264,14 @@ func orNop(f func(PartyState)) func(PartyState) {
 	}
 	return f
 }
+
+// ByCode returns the state of the party with the given code, if it exists.
+func (p *Parties) ByCode(code string) (PartyState, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pt := p.byCode[code]
+	if pt == nil {
+		return PartyState{}, false
+	}
+	return pt.state(), true
+}

@@ -45,6 +45,11 @@ const (
 type Gateway interface {
 	// SendRoomClosed tells a connected player that its room is gone.
 	SendRoomClosed(player, room string, reason arbiterv1.RoomCloseReason, message string) bool
+	// DeliverUpdate tells a connected player about a ticket queued on
+	// another node (a party's), as the queue's notify would.
+	DeliverUpdate(u matchmaking.Update)
+	// Send queues a message for a connected player (relayed party chat).
+	Send(player string, m *arbiterv1.ServerMessage) bool
 }
 
 // Config configures a Cluster. NodeID, Modes and Alloc are required.
@@ -55,6 +60,9 @@ type Config struct {
 	// Alloc runs this node's rooms; other nodes' matchmakers open rooms in
 	// it by request.
 	Alloc *matchmaking.LocalAllocator
+	// Parties holds the parties created on this node (default a new
+	// registry); Parties() spans the cluster on top of it.
+	Parties *matchmaking.Parties
 	// MaxPlayers and MaxRooms are the node's caps, announced in the
 	// registry (0: none).
 	MaxPlayers, MaxRooms int
@@ -88,9 +96,10 @@ type Cluster struct {
 	nodes  jetstream.KeyValue
 	leases jetstream.KeyValue
 
-	reg    *registry
-	queue  *Queue
-	placer *placer
+	reg     *registry
+	queue   *Queue
+	placer  *placer
+	parties *Parties
 
 	gw       atomic.Pointer[gatewayBox]
 	draining atomic.Bool
@@ -151,6 +160,10 @@ func New(cfg Config) (*Cluster, error) {
 	c.reg = newRegistry(c)
 	c.queue = newQueue(c)
 	c.placer = newPlacer(c)
+	if cfg.Parties == nil {
+		cfg.Parties = matchmaking.NewParties(0, nil)
+	}
+	c.parties = newParties(c, cfg.Parties)
 	return c, nil
 }
 
@@ -195,6 +208,9 @@ func Endpoint(public string) (string, error) {
 
 // Queue is the cluster's ticket queue, for the gateway.
 func (c *Cluster) Queue() *Queue { return c.queue }
+
+// Parties is the cluster's party registry, for the gateway.
+func (c *Cluster) Parties() *Parties { return c.parties }
 
 // SetGateway connects the cluster to this node's edge; call before Start.
 func (c *Cluster) SetGateway(g Gateway) { c.gw.Store(&gatewayBox{g}) }
@@ -308,6 +324,12 @@ func (c *Cluster) subscribe() error {
 		}
 		c.subs = append(c.subs, s)
 	}
+	subs, err := c.parties.subscribe()
+	if err != nil {
+		c.unsubscribe()
+		return fmt.Errorf("cluster: subscribe parties: %w", err)
+	}
+	c.subs = append(c.subs, subs...)
 	return nil
 }
 

@@ -164,9 +164,11 @@ func (r *modeRun) onTicket(msg jetstream.Msg) {
 	h := &heldTicket{t: t, msg: msg}
 	r.held[t.ID] = h
 	r.mu.Unlock()
-	if _, ok := r.c.reg.entry(t.Origin); !ok {
-		r.drop(h, "origin node gone")
-		return
+	for _, p := range t.Players {
+		if _, ok := r.c.reg.entry(t.originOf(p.ID)); !ok {
+			r.drop(h, "a player's node is gone")
+			return
+		}
 	}
 	tk := matchmaking.Ticket{Mode: t.Mode, Players: t.Players, Since: t.Since}
 	_, err := r.mm.Enqueue(tk, func(u matchmaking.Update) { r.push(h, u) })
@@ -226,15 +228,16 @@ func (r *modeRun) onResult(m *nats.Msg) {
 	}
 }
 
-// originGone fails the tickets queued from a node that is gone: nobody is
-// left to tell.
+// originGone fails the tickets with a player on a node that is gone: a
+// ticket is the whole party or nothing.
 func (r *modeRun) originGone(node string) {
 	r.mu.Lock()
 	var players []string
 	for _, h := range r.held {
-		if h.t.Origin == node {
-			for _, p := range h.t.Players {
-				players = append(players, p.ID)
+		for _, p := range h.t.Players {
+			if h.t.originOf(p.ID) == node {
+				players = append(players, h.t.Players[0].ID)
+				break
 			}
 		}
 	}
@@ -288,7 +291,9 @@ func (r *modeRun) send(d delivery) {
 		Ticket: d.h.t.ID, Player: u.PlayerID, Mode: r.mode.Name, State: u.State,
 		ElapsedMS: u.Elapsed.Milliseconds(), QueueSize: u.QueueSize, Window: u.Window, Reason: u.Reason, Room: u.RoomID,
 	}
-	subj := nodeSubject(d.h.t.Origin, "update")
+	origin := d.h.t.originOf(u.PlayerID)
+	m.Party = origin != d.h.t.Origin
+	subj := nodeSubject(origin, "update")
 	if u.State == matchmaking.Searching {
 		r.c.publishJSON(subj, m)
 		return

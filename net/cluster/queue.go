@@ -33,8 +33,18 @@ type Queue struct {
 	mu      sync.Mutex
 	pending map[string]*pendingTicket      // player → its queued ticket
 	away    map[string]map[string][]string // hosting node → room → this node's players sent there
-	stopped bool
-	stopWhy string
+	// members are this node's players in a party ticket queued on another
+	// node: player → that ticket.
+	members map[string]memberTicket
+	// withdrawn are party tickets a member here left (ticket id → when),
+	// whose late updates are ignored.
+	withdrawn map[string]time.Time
+	stopped   bool
+}
+
+// memberTicket is a party ticket queued elsewhere that a player here is in.
+type memberTicket struct {
+	id, mode string
 }
 
 type pendingTicket struct {
@@ -46,7 +56,7 @@ type pendingTicket struct {
 }
 
 func newQueue(c *Cluster) *Queue {
-	return &Queue{c: c, pending: map[string]*pendingTicket{}, away: map[string]map[string][]string{}}
+	return &Queue{c: c, pending: map[string]*pendingTicket{}, away: map[string]map[string][]string{}, members: map[string]memberTicket{}, withdrawn: map[string]time.Time{}}
 }
 
 // Enqueue publishes a ticket to its mode's matchmaker and tells its
@@ -64,8 +74,20 @@ func (q *Queue) Enqueue(t matchmaking.Ticket, notify func(matchmaking.Update)) (
 		notify = func(matchmaking.Update) {}
 	}
 	pt := &pendingTicket{id: uuid.NewString(), mode: t.Mode, notify: notify, since: q.c.clock.Now()}
+	msg := ticketMsg{ID: pt.id, Origin: q.c.cfg.NodeID, Mode: t.Mode, Players: t.Players, Since: pt.since}
 	for _, p := range t.Players {
+		// Party members on other nodes hear from the matchmaker directly.
+		if n := q.c.parties.nodeOf(p.ID); n != q.c.cfg.NodeID {
+			if msg.Origins == nil {
+				msg.Origins = map[string]string{}
+			}
+			msg.Origins[p.ID] = n
+			continue
+		}
 		pt.players = append(pt.players, p.ID)
+	}
+	if len(pt.players) == 0 {
+		return "", fmt.Errorf("%w: no player of the ticket is connected here", matchmaking.ErrBadTicket)
 	}
 	q.mu.Lock()
 	if q.stopped {
@@ -84,7 +106,7 @@ func (q *Queue) Enqueue(t matchmaking.Ticket, notify func(matchmaking.Update)) (
 	}
 	q.mu.Unlock()
 
-	b, _ := json.Marshal(ticketMsg{ID: pt.id, Origin: q.c.cfg.NodeID, Mode: t.Mode, Players: t.Players, Since: pt.since})
+	b, _ := json.Marshal(msg)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if _, err := q.c.js.Publish(ctx, ticketSubject(t.Mode), b, jetstream.WithMsgID(pt.id)); err != nil {
@@ -119,8 +141,22 @@ func (q *Queue) end(player string, u matchmaking.Update) bool {
 	q.mu.Lock()
 	pt := q.pending[player]
 	if pt == nil {
+		mt, ok := q.members[player]
+		if ok {
+			q.withdrawLocked(player, mt)
+		}
 		q.mu.Unlock()
-		return false
+		if !ok {
+			return false
+		}
+		// A member of a party queued elsewhere: the matchmaker ends the
+		// whole ticket and tells everyone else.
+		u.Mode, u.TicketID, u.PlayerID = mt.mode, mt.id, player
+		if gw := q.c.gateway(); gw != nil {
+			gw.DeliverUpdate(u)
+		}
+		q.c.publishJSON(modeSubject(mt.mode, "cancel"), cancelMsg{Ticket: mt.id})
+		return true
 	}
 	q.finishLocked(pt, u)
 	q.mu.Unlock()
@@ -147,8 +183,18 @@ func (q *Queue) removeLocked(pt *pendingTicket) {
 	}
 }
 
-// stop fails every pending ticket and refuses new ones (drain).
+// stop fails every pending ticket and refuses new ones (drain); party
+// members here whose ticket was queued elsewhere leave it.
 func (q *Queue) stop(reason string) {
+	q.mu.Lock()
+	var members []string
+	for player := range q.members {
+		members = append(members, player)
+	}
+	q.mu.Unlock()
+	for _, player := range members {
+		q.Fail(player, reason)
+	}
 	q.mu.Lock()
 	q.stopped = true
 	var ended []*pendingTicket
@@ -197,22 +243,27 @@ func (q *Queue) onUpdate(m *nats.Msg) {
 func (q *Queue) apply(um updateMsg) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	pt := q.pending[um.Player]
-	if pt == nil || pt.id != um.Ticket {
+	u := matchmaking.Update{
+		State: um.State, Mode: um.Mode, Elapsed: time.Duration(um.ElapsedMS) * time.Millisecond,
+		QueueSize: um.QueueSize, Window: um.Window, Reason: um.Reason, RoomID: um.Room,
+		PlayerID: um.Player, TicketID: um.Ticket,
+	}
+	var notify func(matchmaking.Update)
+	if pt := q.pending[um.Player]; pt != nil && pt.id == um.Ticket {
+		notify = pt.notify
+	} else {
+		notify = q.memberNotifyLocked(um)
+	}
+	if notify == nil {
 		return false // cancelled, failed or answered already
 	}
-	u := matchmaking.Update{
-		State: um.State, Mode: pt.mode, Elapsed: time.Duration(um.ElapsedMS) * time.Millisecond,
-		QueueSize: um.QueueSize, Window: um.Window, Reason: um.Reason, RoomID: um.Room,
-		PlayerID: um.Player, TicketID: pt.id,
-	}
 	if um.State == matchmaking.Searching {
-		pt.notify(u)
+		notify(u)
 		return true
 	}
-	// A final state for this player; the ticket ends here once every
-	// player had theirs.
+	// A final state for this player.
 	delete(q.pending, um.Player)
+	delete(q.members, um.Player)
 	if um.State == matchmaking.Found && um.Host != q.c.cfg.NodeID {
 		u.Endpoint = um.Endpoint
 		rooms := q.away[um.Host]
@@ -222,8 +273,46 @@ func (q *Queue) apply(um updateMsg) bool {
 		}
 		rooms[um.Room] = append(rooms[um.Room], um.Player)
 	}
-	pt.notify(u)
+	notify(u)
 	return true
+}
+
+// memberNotifyLocked is how an update for a party member here reaches it
+// when the party's ticket was queued on another node: straight to the
+// gateway, as long as the member has not withdrawn from that ticket. The
+// first update registers the ticket. q.mu must be held.
+func (q *Queue) memberNotifyLocked(um updateMsg) func(matchmaking.Update) {
+	gw := q.c.gateway()
+	if !um.Party || gw == nil || q.stopped {
+		return nil
+	}
+	if mt, known := q.members[um.Player]; known && mt.id == um.Ticket {
+		return gw.DeliverUpdate
+	}
+	// A ticket not seen before: its first update is Searching (a newer
+	// ticket replaces an older one), unless the member withdrew from it or
+	// queued on its own here.
+	if _, gone := q.withdrawn[um.Ticket]; gone || um.State != matchmaking.Searching {
+		return nil
+	}
+	if _, own := q.pending[um.Player]; own {
+		return nil
+	}
+	q.members[um.Player] = memberTicket{id: um.Ticket, mode: um.Mode}
+	return gw.DeliverUpdate
+}
+
+// withdrawLocked forgets a member's party ticket for good. q.mu must be
+// held.
+func (q *Queue) withdrawLocked(player string, mt memberTicket) {
+	delete(q.members, player)
+	now := q.c.clock.Now()
+	q.withdrawn[mt.id] = now
+	for id, at := range q.withdrawn {
+		if now.Sub(at) > 5*time.Minute {
+			delete(q.withdrawn, id)
+		}
+	}
 }
 
 // forgetAwayLocked drops the player from the rooms it was sent to (it is

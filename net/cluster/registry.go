@@ -182,6 +182,7 @@ func (r *registry) forget(id, how string) {
 	r.c.log.Warn("cluster: node "+how, "peer", id)
 	r.c.queue.nodeGone(id)
 	r.c.placer.nodeGone(id)
+	r.c.parties.nodeGone(id)
 	r.c.mu.Lock()
 	runs := make([]*modeRun, 0, len(r.c.runs))
 	for _, run := range r.c.runs {

@@ -51,11 +51,22 @@ type nodeEntry struct {
 
 // ticketMsg is a queued ticket on its way to the mode's matchmaker.
 type ticketMsg struct {
-	ID      string               `json:"id"`
-	Origin  string               `json:"origin"` // node holding the players' sockets
+	ID     string `json:"id"`
+	Origin string `json:"origin"` // node that queued it, holding the players' sockets
+	// Origins names the node of each party member whose socket is on
+	// another node than Origin.
+	Origins map[string]string    `json:"origins,omitempty"`
 	Mode    string               `json:"mode"`
 	Players []matchmaking.Player `json:"players"`
 	Since   time.Time            `json:"since"`
+}
+
+// originOf is the node holding a player's socket.
+func (t *ticketMsg) originOf(player string) string {
+	if n := t.Origins[player]; n != "" {
+		return n
+	}
+	return t.Origin
 }
 
 // cancelMsg withdraws a ticket (the player cancelled, left, or its party
@@ -95,6 +106,9 @@ type updateMsg struct {
 	QueueSize int               `json:"queue_size"`
 	Window    float64           `json:"window"`
 	Reason    string            `json:"reason,omitempty"`
+	// Party is set for a member of a party queued on another node: its
+	// node has no pending ticket and delivers the update as it comes.
+	Party bool `json:"party,omitempty"`
 	// Room, Host and Endpoint name the room found and the node hosting it.
 	Room     string `json:"room,omitempty"`
 	Host     string `json:"host,omitempty"`

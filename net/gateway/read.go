@@ -316,6 +316,8 @@ func (ss *session) onChat(c *arbiterv1.ChatSend) {
 		ServerTimeUs: uint64(ss.srv.deps.Clock.Now().UnixMicro()),
 	}}}
 	for _, p := range to {
-		ss.srv.sendTo(p, line)
+		if !ss.srv.sendTo(p, line) && scope == arbiterv1.ChatScope_CHAT_SCOPE_PARTY && ss.srv.deps.Relay != nil {
+			ss.srv.deps.Relay(p, line) // a party member on another node
+		}
 	}
 }

@@ -143,10 +143,21 @@ type Queue interface {
 	Fail(player, reason string) bool
 }
 
+// PartyRegistry is where parties live: *matchmaking.Parties on a single
+// node, the cluster's parties (spanning nodes) in cluster mode. notify funcs
+// must not block.
+type PartyRegistry interface {
+	Create(leader matchmaking.Player, notify func(matchmaking.PartyState)) (code string, err error)
+	Join(code string, p matchmaking.Player, notify func(matchmaking.PartyState)) error
+	Leave(player string)
+	Of(player string) (matchmaking.PartyState, bool)
+	TicketFor(player string) (players []matchmaking.Player, isLeader, inParty bool)
+}
+
 // Deps are the server's collaborators.
 type Deps struct {
 	Matchmaker Queue
-	Parties    *matchmaking.Parties
+	Parties    PartyRegistry
 	Rooms      Rooms
 	Signer     *token.Signer
 	Metrics    *Metrics // nil: metrics are not registered anywhere
@@ -158,6 +169,10 @@ type Deps struct {
 	// WebSocket handshake: a cluster allows pages served by its other
 	// nodes.
 	Origins func() []string
+	// Relay, when set, carries a message to a player not connected here
+	// (party chat to a member on another node of a cluster). It must not
+	// block.
+	Relay func(player string, m *arbiterv1.ServerMessage)
 }
 
 // Server owns every session. Each session's reader runs on the HTTP
@@ -344,3 +359,12 @@ func (s *Server) SendRoomClosed(player, room string, reason arbiterv1.RoomCloseR
 		RoomId: room, Reason: reason, Message: message,
 	}}})
 }
+
+// DeliverUpdate tells a connected player about a matchmaking ticket it is
+// in: the cluster calls it for party members whose ticket was queued on
+// another node. It never blocks.
+func (s *Server) DeliverUpdate(u matchmaking.Update) { s.deliverUpdate(u) }
+
+// Send queues a message for a connected player; false if the player has no
+// session here.
+func (s *Server) Send(player string, m *arbiterv1.ServerMessage) bool { return s.sendTo(player, m) }

@@ -393,3 +393,89 @@ func TestClusterConfig(t *testing.T) {
 		t.Fatalf("Welcome node id %q", got)
 	}
 }
+
+// A party spans nodes: a player on another node joins by code, only the
+// leader queues, both land in one room, a member's cancel ends the whole
+// ticket, and leaving shows on the leader's node.
+func TestClusterPartyAcrossNodes(t *testing.T) {
+	tc := newTestCluster(t)
+	a, b := tc.node("a", Config{}), tc.node("b", Config{})
+	tc.settled(a, b)
+	lead := &player{home: a, lobby: dial(t, a, "lead", lobbyOpts)}
+	mate := &player{home: b, lobby: dial(t, b, "mate", lobbyOpts)}
+	ps := must[*arbiterv1.PartyState](t)(lead.lobby.PartyCreate(ctxT(t, 5*time.Second)))
+	joined := must[*arbiterv1.PartyState](t)(mate.lobby.PartyJoin(ctxT(t, 5*time.Second), ps.GetCode()))
+	if len(joined.GetMembers()) != 2 || joined.GetLeaderId() != lead.lobby.PlayerID() {
+		t.Fatalf("member's party state %v", joined)
+	}
+	eventually(t, 5*time.Second, "the leader's party showing the member", func() bool {
+		return len(lead.lobby.Party().GetMembers()) == 2
+	})
+	// Party chat reaches the member on the other node.
+	if err := lead.lobby.Chat(ctxT(t, 5*time.Second), "ready?", arbiterv1.ChatScope_CHAT_SCOPE_PARTY); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the party chat line on b", func() bool {
+		return mate.lobby.State().ChatsReceived == 1
+	})
+	if err := mate.lobby.FindMatch(ctxT(t, 5*time.Second), "arena"); err == nil {
+		if _, err = mate.lobby.WaitMatch(ctxT(t, 5*time.Second)); err == nil || !strings.Contains(err.Error(), "NOT_PARTY_LEADER") {
+			t.Fatalf("a member's FindMatch: %v", err)
+		}
+	}
+
+	// A member's cancel ends the party's ticket for the leader too.
+	if err := lead.lobby.FindMatch(ctxT(t, 5*time.Second), "arena"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the member told its party is searching", func() bool {
+		return mate.lobby.LastMatchStatus().GetState() == arbiterv1.MatchState_MATCH_STATE_SEARCHING
+	})
+	if err := mate.lobby.CancelMatch(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lead.lobby.WaitMatch(ctxT(t, 5*time.Second)); err == nil || !strings.Contains(err.Error(), "CANCELLED") {
+		t.Fatalf("the leader after the member cancelled: %v", err)
+	}
+	if _, err := mate.lobby.WaitMatch(ctxT(t, 5*time.Second)); err == nil || !strings.Contains(err.Error(), "CANCELLED") {
+		t.Fatalf("the member after cancelling: %v", err)
+	}
+
+	// The leader queues the party: both land in the same room.
+	var wg sync.WaitGroup
+	var mateErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f, err := mate.lobby.WaitMatch(ctxT(t, 15*time.Second))
+		if err == nil {
+			mate.room, mate.joined, err = mate.lobby.Join(ctxT(t, 5*time.Second), f, client.Options{})
+		}
+		mateErr = err
+	}()
+	room, j, err := lead.lobby.Match(ctxT(t, 15*time.Second), "arena", client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead.room, lead.joined = room, j
+	wg.Wait()
+	if mateErr != nil {
+		t.Fatalf("the member: %v", mateErr)
+	}
+	for _, p := range []*player{lead, mate} {
+		if p.room != p.lobby {
+			t.Cleanup(func() { _ = p.room.Close() })
+		}
+	}
+	if lead.joined.GetRoomId() != mate.joined.GetRoomId() {
+		t.Fatalf("leader in %s, member in %s", lead.joined.GetRoomId(), mate.joined.GetRoomId())
+	}
+
+	// Leaving on b shows on a.
+	if err := mate.lobby.PartyLeave(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the leader's party without the member", func() bool {
+		return len(lead.lobby.Party().GetMembers()) == 1
+	})
+}

@@ -190,9 +190,10 @@ func New(cfg Config) (*Node, error) {
 			return g, rc, nil
 		},
 	}, cfg.Clock, n.log)
+	n.parties = matchmaking.NewParties(0, nil)
 	if clustered {
 		cc := cfg.Cluster
-		cc.NodeID, cc.Modes, cc.Alloc = cfg.NodeID, cfg.Modes, n.alloc
+		cc.NodeID, cc.Modes, cc.Alloc, cc.Parties = cfg.NodeID, cfg.Modes, n.alloc, n.parties
 		cc.MaxPlayers, cc.MaxRooms = cfg.MaxPlayers, cfg.MaxRooms
 		cc.Clock, cc.Logger, cc.Metrics = cfg.Clock, n.log, cluster.NewMetrics(n.reg)
 		if n.cluster, err = cluster.New(cc); err != nil {
@@ -206,7 +207,6 @@ func New(cfg Config) (*Node, error) {
 	n.health = newHealthHub(n)
 	n.alloc.OnRoomEnd(func(*game.Room, string) { n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_ROOM_ENDED) })
 	n.alloc.OnRoomStart(func(*game.Room, string) { n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_ROOM_CREATED) })
-	n.parties = matchmaking.NewParties(0, nil)
 	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arbiter_rooms", Help: "Running rooms."},
 		func() float64 { return float64(len(n.alloc.All())) }))
 	n.reg.MustRegister(newQueueCollector(n.queueSizes, cfg.Modes))
@@ -237,7 +237,8 @@ func New(cfg Config) (*Node, error) {
 		Metrics: n.met, Clock: cfg.Clock, Logger: n.log, Modes: modes,
 	}
 	if n.cluster != nil {
-		deps.Matchmaker, deps.Origins = n.cluster.Queue(), n.cluster.Origins
+		deps.Matchmaker, deps.Parties, deps.Origins = n.cluster.Queue(), n.cluster.Parties(), n.cluster.Origins
+		deps.Relay = n.cluster.Parties().Relay
 		gcfg.NodeID = cfg.NodeID
 	}
 	n.gw, err = gateway.New(gcfg, deps)
