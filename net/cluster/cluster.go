@@ -278,7 +278,7 @@ func (c *Cluster) bucket(ctx context.Context, name string, ttl time.Duration) (j
 		return nil, fmt.Errorf("cluster: open bucket %s: %w", name, err)
 	}
 	kv, err = c.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: name, TTL: ttl, History: 1, Storage: jetstream.MemoryStorage, Replicas: c.cfg.Replicas,
+		Bucket: name, TTL: ttl, History: 1, Storage: jetstream.FileStorage, Replicas: c.cfg.Replicas,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = c.js.KeyValue(ctx, name)

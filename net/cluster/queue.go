@@ -73,6 +73,9 @@ func (q *Queue) Enqueue(t matchmaking.Ticket, notify func(matchmaking.Update)) (
 	if notify == nil {
 		notify = func(matchmaking.Update) {}
 	}
+	if q.c.nc == nil || !q.c.nc.IsConnected() {
+		return "", fmt.Errorf("%w: not connected to NATS", matchmaking.ErrUnavailable)
+	}
 	pt := &pendingTicket{id: uuid.NewString(), mode: t.Mode, notify: notify, since: q.c.clock.Now()}
 	msg := ticketMsg{ID: pt.id, Origin: q.c.cfg.NodeID, Mode: t.Mode, Players: t.Players, Since: pt.since}
 	for _, p := range t.Players {

@@ -18,8 +18,12 @@ import (
 type registry struct {
 	c *Cluster
 
-	mu    sync.Mutex // guards nodes
+	mu    sync.Mutex // guards nodes and selfSeen
 	nodes map[string]*seenNode
+	// selfSeen is when the watcher last delivered this node's own entry:
+	// while it is older than NodeTTL the registry's view is stale (NATS is
+	// unreachable or the watch broke) and nobody is declared lost.
+	selfSeen time.Time
 
 	ready     chan struct{} // closed once the watcher has applied the initial entries
 	readyOnce sync.Once
@@ -105,23 +109,46 @@ func (r *registry) heartbeat() {
 	}
 }
 
-// watch is the goroutine that applies the bucket's changes.
+// watch is the goroutine that applies the bucket's changes. This node's
+// own heartbeat is its probe: when nothing arrives for NodeTTL the watch is
+// taken for broken (its consumer can vanish with a NATS server restart) and
+// started again, which also replays every current entry.
 func (r *registry) watch(w jetstream.KeyWatcher) {
 	defer r.c.wg.Done()
-	defer func() { _ = w.Stop() }()
+	defer func() {
+		if w != nil {
+			_ = w.Stop()
+		}
+	}()
 	for {
+		var updates <-chan jetstream.KeyValueEntry
+		if w != nil {
+			updates = w.Updates()
+		}
+		t := r.c.clock.NewTimer(r.c.cfg.NodeTTL)
 		select {
 		case <-r.c.ctx.Done():
+			t.Stop()
 			return
-		case kve, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-			if kve == nil {
+		case kve, ok := <-updates:
+			t.Stop()
+			switch {
+			case !ok:
+				w = nil // closed: start again at the next timeout
+			case kve == nil:
 				r.readyOnce.Do(func() { close(r.ready) }) // the initial values are in
-				continue
+			default:
+				r.apply(kve)
 			}
-			r.apply(kve)
+		case <-t.C():
+			if w != nil {
+				_ = w.Stop()
+				w = nil
+			}
+			if nw, err := r.c.nodes.WatchAll(r.c.ctx); err == nil {
+				w = nw
+				r.c.log.Info("cluster: registry watch restarted")
+			}
 		}
 	}
 }
@@ -137,9 +164,20 @@ func (r *registry) apply(kve jetstream.KeyValueEntry) {
 		r.c.log.Warn("cluster: bad registry entry", "key", id, "error", err)
 		return
 	}
+	now := r.c.clock.Now()
 	r.mu.Lock()
 	_, known := r.nodes[id]
-	r.nodes[id] = &seenNode{e: e, at: r.c.clock.Now()}
+	r.nodes[id] = &seenNode{e: e, at: now}
+	if id == r.c.cfg.NodeID {
+		if now.Sub(r.selfSeen) > r.c.cfg.NodeTTL {
+			// The view was stale: every node gets a fresh NodeTTL to show
+			// it is alive before being declared lost.
+			for _, n := range r.nodes {
+				n.at = now
+			}
+		}
+		r.selfSeen = now
+	}
 	n := len(r.nodes)
 	r.mu.Unlock()
 	r.c.placer.refreshed(id)
@@ -155,6 +193,10 @@ func (r *registry) sweep() {
 	now := r.c.clock.Now()
 	var stale []string
 	r.mu.Lock()
+	if now.Sub(r.selfSeen) > r.c.cfg.NodeTTL {
+		r.mu.Unlock()
+		return // this node cannot see the registry: it cannot judge others
+	}
 	for id, n := range r.nodes {
 		if now.Sub(n.at) > r.c.cfg.NodeTTL && id != r.c.cfg.NodeID {
 			stale = append(stale, id)

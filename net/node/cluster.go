@@ -44,6 +44,13 @@ func (n *Node) joinCluster() error {
 			n.log.Warn("NATS disconnected", "error", err)
 			n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_CLUSTER_CHANGED)
 		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			n.log.Warn("NATS error", "subject", subject, "error", err)
+		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			n.log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted())
 			n.health.notify(arbiterv1.HealthReason_HEALTH_REASON_CLUSTER_CHANGED)

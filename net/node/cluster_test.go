@@ -479,3 +479,57 @@ func TestClusterPartyAcrossNodes(t *testing.T) {
 		return len(lead.lobby.Party().GetMembers()) == 1
 	})
 }
+
+// NATS going away stops matchmaking, not the game: rooms play on, queueing
+// fails at once with an error instead of hanging, and when NATS is back
+// (same address and data) the cluster forms again and matches.
+func TestClusterSurvivesNATSRestart(t *testing.T) {
+	tc := newTestCluster(t)
+	a, b := tc.node("a", Config{MaxPlayers: 1}), tc.node("b", Config{})
+	tc.settled(a, b)
+	players := []*player{{home: a, lobby: dial(t, a, "p1", lobbyOpts)}, {home: a, lobby: dial(t, a, "p2", lobbyOpts)}}
+	matchAll(t, players, func(int) string { return "duel" })
+
+	addr, dir := tc.nats.Addr().String(), tc.nats.StoreDir()
+	tc.nats.Shutdown()
+	tc.nats.WaitForShutdown()
+	eventually(t, 5*time.Second, "the nodes to see NATS gone", func() bool {
+		return !a.Cluster().Status().Connected && !b.Cluster().Status().Connected
+	})
+	// The room on b plays on.
+	tick := players[0].room.State().Tick
+	if err := players[0].room.WaitTick(ctxT(t, 5*time.Second), tick+30); err != nil {
+		t.Fatalf("the room stopped with NATS: %v", err)
+	}
+	// Queueing answers, with an error, instead of hanging.
+	q := dial(t, a, "q", lobbyOpts)
+	start := time.Now()
+	if err := q.FindMatch(ctxT(t, 5*time.Second), "arena"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.WaitMatch(ctxT(t, 10*time.Second)); err == nil || !strings.Contains(err.Error(), "INTERNAL") {
+		t.Fatalf("FindMatch without NATS: %v", err)
+	}
+	t.Logf("FindMatch without NATS answered in %v", time.Since(start).Round(time.Millisecond))
+
+	host, port, _ := splitPort(addr)
+	restarted, err := startEmbedded(host+":"+port, strings.TrimSuffix(dir, "/jetstream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.nats = restarted
+	t.Cleanup(func() { restarted.Shutdown(); restarted.WaitForShutdown() })
+	tc.settled(a, b)
+	again := []*player{{home: a, lobby: dial(t, a, "p3", lobbyOpts)}, {home: a, lobby: dial(t, a, "p4", lobbyOpts)}}
+	matchAll(t, again, func(int) string { return "duel" })
+	if hostOf(again[0].joined.GetRoomId(), b) != b {
+		t.Fatal("the match after the restart did not land on b")
+	}
+	// Nobody was told their room was lost: NATS going away is not a node
+	// dying.
+	for _, p := range players {
+		if rc := p.lobby.State().RoomClosed; rc != nil {
+			t.Errorf("player told %v during the NATS outage", rc)
+		}
+	}
+}
