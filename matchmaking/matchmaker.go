@@ -45,6 +45,9 @@ type Config struct {
 	// StatusInterval is how often every queued player gets a Searching
 	// update (default 1 s).
 	StatusInterval time.Duration
+	// Ratings keeps the players' ratings (default: in this process's
+	// memory). A cluster shares one store between its nodes.
+	Ratings Ratings
 }
 
 // Matchmaker queues tickets and places them into rooms.
@@ -84,8 +87,8 @@ type Matchmaker struct {
 	// then sendMu.
 	sendMu sync.Mutex
 
-	ratingMu sync.Mutex // guards ratings
-	ratings  map[string]float64
+	ratingMu sync.Mutex // serialises ReportResult's read-modify-write of ratings
+	ratings  Ratings
 
 	stopOnce sync.Once
 	stop     chan struct{} // closed by Stop
@@ -112,6 +115,9 @@ func New(cfg Config, alloc Allocator, clock game.Clock, log *slog.Logger) *Match
 	if cfg.StatusInterval <= 0 {
 		cfg.StatusInterval = DefaultStatusInterval
 	}
+	if cfg.Ratings == nil {
+		cfg.Ratings = NewMemoryRatings()
+	}
 	if clock == nil {
 		clock = game.SystemClock{}
 	}
@@ -126,7 +132,7 @@ func New(cfg Config, alloc Allocator, clock game.Clock, log *slog.Logger) *Match
 		log:         log,
 		queues:      make(map[string]*queue),
 		byPlayer:    make(map[string]*ticket),
-		ratings:     make(map[string]float64),
+		ratings:     cfg.Ratings,
 		stop:        make(chan struct{}),
 		allocErr:    make(map[string]string),
 	}

@@ -1,6 +1,42 @@
 package matchmaking
 
-import "math"
+import (
+	"math"
+	"sync"
+)
+
+// Ratings stores players' ratings. Implementations must be safe for
+// concurrent use; a player never rated has none (ok false).
+type Ratings interface {
+	Rating(player string) (r float64, ok bool)
+	SetRatings(ratings map[string]float64)
+}
+
+// MemoryRatings keeps ratings in this process's memory.
+type MemoryRatings struct {
+	mu sync.Mutex // guards m
+	m  map[string]float64
+}
+
+// NewMemoryRatings returns an empty in-memory store.
+func NewMemoryRatings() *MemoryRatings { return &MemoryRatings{m: map[string]float64{}} }
+
+// Rating returns the player's rating.
+func (s *MemoryRatings) Rating(player string) (float64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.m[player]
+	return r, ok
+}
+
+// SetRatings stores new ratings.
+func (s *MemoryRatings) SetRatings(ratings map[string]float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p, r := range ratings {
+		s.m[p] = r
+	}
+}
 
 // Elo parameters used by ReportResult.
 const (
@@ -14,9 +50,7 @@ const (
 // Rating returns the player's rating (DefaultRating for a player never
 // rated). Safe for concurrent use.
 func (m *Matchmaker) Rating(playerID string) float64 {
-	m.ratingMu.Lock()
-	defer m.ratingMu.Unlock()
-	if r, ok := m.ratings[playerID]; ok {
+	if r, ok := m.ratings.Rating(playerID); ok {
 		return r
 	}
 	return DefaultRating
@@ -32,7 +66,9 @@ func (m *Matchmaker) Rating(playerID string) float64 {
 // change is K/(n-1) times the sum over opponents of (score - expected),
 // computed from the ratings before the game, so the sum of ratings is
 // conserved. Empty and repeated IDs are skipped; fewer than two players
-// change nothing. Safe for concurrent use.
+// change nothing. Safe for concurrent use; concurrent ReportResult calls
+// of one Matchmaker are serialised (several matchmakers sharing a store
+// may interleave).
 func (m *Matchmaker) ReportResult(mode string, ranking [][]string) {
 	md, ok := m.mode(mode)
 	if !ok || !md.Rated {
@@ -61,11 +97,9 @@ func (m *Matchmaker) ReportResult(mode string, ranking [][]string) {
 	defer m.ratingMu.Unlock()
 	old := make([]float64, n)
 	for i, e := range es {
-		old[i] = DefaultRating
-		if r, ok := m.ratings[e.id]; ok {
-			old[i] = r
-		}
+		old[i] = m.Rating(e.id)
 	}
+	updated := make(map[string]float64, n)
 	k := EloK / float64(n-1)
 	for i, e := range es {
 		delta := 0.0
@@ -81,8 +115,9 @@ func (m *Matchmaker) ReportResult(mode string, ranking [][]string) {
 			}
 			delta += score - expected(old[i], old[j])
 		}
-		m.ratings[e.id] = old[i] + k*delta
+		updated[e.id] = old[i] + k*delta
 	}
+	m.ratings.SetRatings(updated)
 }
 
 // expected is the Elo expected score of a player rated a against b.

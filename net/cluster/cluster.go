@@ -93,8 +93,9 @@ type Cluster struct {
 	clock    game.Clock
 	met      *Metrics
 
-	nodes  jetstream.KeyValue
-	leases jetstream.KeyValue
+	nodes   jetstream.KeyValue
+	leases  jetstream.KeyValue
+	ratings kvRatings
 
 	reg     *registry
 	queue   *Queue
@@ -245,6 +246,11 @@ func (c *Cluster) Start(ctx context.Context, nc *nats.Conn, endpoint string) err
 	if c.leases, err = c.bucket(setup, leasesBucket, c.cfg.LeaseTTL); err != nil {
 		return err
 	}
+	ratings, err := c.bucket(setup, ratingsBucket, 0)
+	if err != nil {
+		return err
+	}
+	c.ratings = kvRatings{c: c, kv: ratings}
 	if err := c.stream(setup); err != nil {
 		return err
 	}

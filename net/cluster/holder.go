@@ -85,6 +85,7 @@ func (c *Cluster) startRun(m matchmaking.Mode) (*modeRun, error) {
 	}
 	mcfg := c.cfg.Matchmaking
 	mcfg.Modes = []matchmaking.Mode{m}
+	mcfg.Ratings = c.ratings
 	r := &modeRun{
 		c: c, mode: m,
 		mm:        matchmaking.New(mcfg, c.placer, c.clock, c.log.With("mode", m.Name)),

@@ -222,6 +222,12 @@ func TestClusterLeaseTakeover(t *testing.T) {
 	eventually(t, 5*time.Second, "the ticket queued at the lease holder", func() bool {
 		return holder.Cluster().QueueSizes()["duel"] == 1
 	})
+	// A finished duel, reported from another node, reaches the holder.
+	others[0].Cluster().ReportResult("duel", [][]string{{x.PlayerID()}, {"someone-else"}})
+	eventually(t, 5*time.Second, "x's duel rating stored by the holder", func() bool {
+		r, ok := others[1].Cluster().Rating(x.PlayerID())
+		return ok && r > 1500
+	})
 
 	killed := time.Now()
 	holder.Kill()
@@ -234,6 +240,12 @@ func TestClusterLeaseTakeover(t *testing.T) {
 	eventually(t, 5*time.Second, "the waiting ticket to reach the new matchmaker", func() bool {
 		return next.Cluster().QueueSizes()["duel"] == 1
 	})
+
+	// Ratings live in the cluster, not in the matchmaker's memory: a
+	// result reported before the kill counts after it.
+	if r, ok := next.Cluster().Rating(x.PlayerID()); !ok || r <= 1500 {
+		t.Fatalf("x's rating after the kill: %v %v", r, ok)
+	}
 
 	y := dial(t, others[1], "y", lobbyOpts)
 	yRoom, yj, err := y.Match(ctxT(t, 15*time.Second), "duel", client.Options{})
