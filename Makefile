@@ -11,13 +11,24 @@ GOFILES   = $(shell git ls-files --cached --others --exclude-standard '*.go')
 WEBSRC    = $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/dashboard.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 WEBDIST  := $(WEB)/dist/index.html
 
-.PHONY: all run test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench bench-go bench-load bench-cluster
+.PHONY: all run run-cluster test bench proto proto-check lint fmt-check vet gotest tools clean web chromium web-test e2e web-bench bench-go bench-load bench-cluster
 
 all: test
 
 ## run: build the web client, then start the server (http://localhost:8080)
 run: web
 	$(GO) run ./cmd/arbiter
+
+## run-cluster: three nodes on this machine over the first one's embedded NATS: play at http://localhost:8080 (8081, 8082); dashboards on 9090-9092; Ctrl-C stops all
+run-cluster: web
+	$(GO) build -o bench-out/arbiter ./cmd/arbiter
+	@trap 'kill -INT $$(jobs -p) 2>/dev/null; wait' INT TERM; \
+	s=run-cluster-dev-secret-not-for-production; \
+	bench-out/arbiter -addr 127.0.0.1:8080 -admin-addr 127.0.0.1:9090 -public-url http://localhost:8080 -node-id n1 -secret $$s -nats-embed 127.0.0.1:4222 & \
+	sleep 1; \
+	bench-out/arbiter -addr 127.0.0.1:8081 -admin-addr 127.0.0.1:9091 -public-url http://localhost:8081 -node-id n2 -secret $$s -nats nats://127.0.0.1:4222 & \
+	bench-out/arbiter -addr 127.0.0.1:8082 -admin-addr 127.0.0.1:9092 -public-url http://localhost:8082 -node-id n3 -secret $$s -nats nats://127.0.0.1:4222 & \
+	wait
 
 ## test: every check CI runs
 test: lint proto-check gotest web-test e2e
