@@ -104,6 +104,7 @@ type Cluster struct {
 
 	gw       atomic.Pointer[gatewayBox]
 	draining atomic.Bool
+	drained  chan struct{} // closed by Drain: wakes the lease loops
 	changed  atomic.Pointer[func()] // called when nodes or leases change
 
 	ctx    context.Context
@@ -155,8 +156,9 @@ func New(cfg Config) (*Cluster, error) {
 	c := &Cluster{
 		cfg: cfg, clock: cfg.Clock, met: cfg.Metrics,
 		log:    cfg.Logger,
-		holder: map[string]string{},
-		runs:   map[string]*modeRun{},
+		holder:  map[string]string{},
+		runs:    map[string]*modeRun{},
+		drained: make(chan struct{}),
 	}
 	c.reg = newRegistry(c)
 	c.queue = newQueue(c)
@@ -354,6 +356,7 @@ func (c *Cluster) Drain() {
 	if c.draining.Swap(true) {
 		return
 	}
+	close(c.drained) // the lease loops release their leases now
 	c.queue.stop(matchmaking.DrainReason)
 	if c.nodes != nil {
 		c.reg.beat()

@@ -92,3 +92,32 @@ func TestCandidates(t *testing.T) {
 		t.Fatalf("after big's new entry: %v", got)
 	}
 }
+
+// A ticket whose matchmaker never answers fails after its mode's timeout
+// and a grace period, so nobody waits for ever.
+func TestUnansweredTicketExpires(t *testing.T) {
+	clock := game.NewFakeClock(time.Unix(1000, 0))
+	alloc := matchmaking.NewLocal(matchmaking.LocalConfig{}, clock, nil)
+	defer alloc.Close()
+	c, err := New(Config{NodeID: "self", Modes: matchmaking.DefaultModes(), Alloc: alloc, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []matchmaking.Update
+	pt := &pendingTicket{id: "t1", mode: "duel", players: []string{"p1"}, since: clock.Now(),
+		notify: func(u matchmaking.Update) { got = append(got, u) }}
+	c.queue.pending["p1"] = pt
+	clock.Advance(matchmaking.DefaultTimeout)
+	c.queue.expire()
+	if len(got) != 0 {
+		t.Fatalf("expired at the mode's timeout already: %v", got)
+	}
+	clock.Advance(answerGrace + time.Second)
+	c.queue.expire()
+	if len(got) != 1 || got[0].State != matchmaking.Failed || got[0].PlayerID != "p1" || got[0].TicketID != "t1" {
+		t.Fatalf("updates %+v", got)
+	}
+	if _, still := c.queue.pending["p1"]; still {
+		t.Fatal("the ticket is still pending")
+	}
+}

@@ -167,7 +167,7 @@ func (r *modeRun) onTicket(msg jetstream.Msg) {
 	r.mu.Unlock()
 	for _, p := range t.Players {
 		if _, ok := r.c.reg.entry(t.originOf(p.ID)); !ok {
-			r.drop(h, "a player's node is gone")
+			r.refuse(h, "a player's server is gone")
 			return
 		}
 	}
@@ -182,20 +182,17 @@ func (r *modeRun) onTicket(msg jetstream.Msg) {
 		_, err = r.mm.Enqueue(tk, func(u matchmaking.Update) { r.push(h, u) })
 	}
 	if err != nil {
-		r.c.log.Warn("cluster: ticket refused", "ticket", t.ID, "error", err)
-		for _, p := range t.Players {
-			r.push(h, matchmaking.Update{State: matchmaking.Failed, Mode: t.Mode, PlayerID: p.ID, Reason: err.Error()})
-		}
+		r.refuse(h, err.Error())
 	}
 }
 
-// drop ends a held ticket that never reached the matchmaker.
-func (r *modeRun) drop(h *heldTicket, why string) {
-	r.mu.Lock()
-	delete(r.held, h.t.ID)
-	r.mu.Unlock()
-	_ = h.msg.Ack()
-	r.c.log.Info("cluster: ticket dropped", "ticket", h.t.ID, "reason", why)
+// refuse fails a ticket that never reached the matchmaker: each player
+// still reachable is told, then it is acked like any other.
+func (r *modeRun) refuse(h *heldTicket, why string) {
+	r.c.log.Info("cluster: ticket refused", "ticket", h.t.ID, "reason", why)
+	for _, p := range h.t.Players {
+		r.push(h, matchmaking.Update{State: matchmaking.Failed, Mode: h.t.Mode, PlayerID: p.ID, Reason: why})
+	}
 }
 
 // onCancel withdraws a ticket (a NATS goroutine).

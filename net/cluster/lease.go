@@ -71,7 +71,13 @@ func (c *Cluster) leaseLoop(m matchmaking.Mode) {
 		}
 		cancel()
 		t := c.clock.NewTimer(every)
+		drained := c.drained
+		if run == nil {
+			drained = nil // nothing to release
+		}
 		select {
+		case <-drained:
+			t.Stop()
 		case <-c.ctx.Done():
 			t.Stop()
 			if run != nil {

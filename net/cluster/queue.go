@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -211,6 +212,36 @@ func (q *Queue) stop(reason string) {
 	}
 	q.mu.Unlock()
 	for _, pt := range ended {
+		q.c.publishJSON(modeSubject(pt.mode, "cancel"), cancelMsg{Ticket: pt.id})
+	}
+}
+
+// answerGrace is how long past its mode's timeout a ticket waits for the
+// matchmaker's answer before this node gives up on it.
+const answerGrace = 30 * time.Second
+
+// expire fails the tickets whose matchmaker never answered (lost in a
+// failure the stream did not cover), so that no player waits for ever.
+// The heartbeat goroutine calls it.
+func (q *Queue) expire() {
+	now := q.c.clock.Now()
+	q.mu.Lock()
+	var late []*pendingTicket
+	for _, pt := range q.pending {
+		md, _ := q.c.mode(pt.mode)
+		timeout := md.Timeout
+		if timeout <= 0 {
+			timeout = matchmaking.DefaultTimeout
+		}
+		if now.Sub(pt.since) > timeout+answerGrace && !slices.Contains(late, pt) {
+			late = append(late, pt)
+		}
+	}
+	for _, pt := range late {
+		q.finishLocked(pt, matchmaking.Update{State: matchmaking.Failed, Reason: "matchmaking did not answer; find a match again"})
+	}
+	q.mu.Unlock()
+	for _, pt := range late {
 		q.c.publishJSON(modeSubject(pt.mode, "cancel"), cancelMsg{Ticket: pt.id})
 	}
 }

@@ -104,6 +104,7 @@ func (r *registry) heartbeat() {
 		if i%4 == 0 {
 			r.beat()
 			r.c.readLeases()
+			r.c.queue.expire()
 		}
 		r.sweep()
 	}
