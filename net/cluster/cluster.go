@@ -104,7 +104,7 @@ type Cluster struct {
 
 	gw       atomic.Pointer[gatewayBox]
 	draining atomic.Bool
-	drained  chan struct{} // closed by Drain: wakes the lease loops
+	drained  chan struct{}          // closed by Drain: wakes the lease loops
 	changed  atomic.Pointer[func()] // called when nodes or leases change
 
 	ctx    context.Context
@@ -155,7 +155,7 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	c := &Cluster{
 		cfg: cfg, clock: cfg.Clock, met: cfg.Metrics,
-		log:    cfg.Logger,
+		log:     cfg.Logger,
 		holder:  map[string]string{},
 		runs:    map[string]*modeRun{},
 		drained: make(chan struct{}),
