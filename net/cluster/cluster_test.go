@@ -54,13 +54,7 @@ func TestNewChecksNames(t *testing.T) {
 // draining, full and stale nodes, and spreads a burst through the seats it
 // placed since each node's last entry.
 func TestCandidates(t *testing.T) {
-	clock := game.NewFakeClock(time.Unix(1000, 0))
-	alloc := matchmaking.NewLocal(matchmaking.LocalConfig{}, clock, nil)
-	defer alloc.Close()
-	c, err := New(Config{NodeID: "self", Modes: matchmaking.DefaultModes(), Alloc: alloc, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, clock := offline(t)
 	seen := func(e nodeEntry, ago time.Duration) {
 		c.reg.nodes[e.ID] = &seenNode{e: e, at: clock.Now().Add(-ago)}
 	}
@@ -96,13 +90,7 @@ func TestCandidates(t *testing.T) {
 // A ticket whose matchmaker never answers fails after its mode's timeout
 // and a grace period, so nobody waits for ever.
 func TestUnansweredTicketExpires(t *testing.T) {
-	clock := game.NewFakeClock(time.Unix(1000, 0))
-	alloc := matchmaking.NewLocal(matchmaking.LocalConfig{}, clock, nil)
-	defer alloc.Close()
-	c, err := New(Config{NodeID: "self", Modes: matchmaking.DefaultModes(), Alloc: alloc, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, clock := offline(t)
 	var got []matchmaking.Update
 	pt := &pendingTicket{id: "t1", mode: "duel", players: []string{"p1"}, since: clock.Now(),
 		notify: func(u matchmaking.Update) { got = append(got, u) }}
@@ -120,4 +108,18 @@ func TestUnansweredTicketExpires(t *testing.T) {
 	if _, still := c.queue.pending["p1"]; still {
 		t.Fatal("the ticket is still pending")
 	}
+}
+
+// offline is a Cluster named "self" on a fake clock that was never
+// started: its registry, placer and queue work without NATS.
+func offline(t *testing.T) (*Cluster, *game.FakeClock) {
+	t.Helper()
+	clock := game.NewFakeClock(time.Unix(1000, 0))
+	alloc := matchmaking.NewLocal(matchmaking.LocalConfig{}, clock, nil)
+	t.Cleanup(alloc.Close)
+	c, err := New(Config{NodeID: "self", Modes: matchmaking.DefaultModes(), Alloc: alloc, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, clock
 }
