@@ -270,7 +270,10 @@ func (r *modeRun) deliver(ctx context.Context) {
 		r.outbox = nil
 		r.mu.Unlock()
 		for _, d := range batch {
-			r.send(d)
+			if ctx.Err() != nil {
+				return // stopped: the unsent tickets stay unacked for the next holder
+			}
+			r.send(ctx, d)
 		}
 		if len(batch) > 0 {
 			continue
@@ -283,7 +286,7 @@ func (r *modeRun) deliver(ctx context.Context) {
 	}
 }
 
-func (r *modeRun) send(d delivery) {
+func (r *modeRun) send(ctx context.Context, d delivery) {
 	u := d.u
 	m := updateMsg{
 		Ticket: d.h.t.ID, Player: u.PlayerID, Mode: r.mode.Name, State: u.State,
@@ -309,7 +312,13 @@ func (r *modeRun) send(d delivery) {
 	if stopping && u.State != matchmaking.Found {
 		return // a run being stopped fails its tickets: not for the players
 	}
-	if _, err := r.c.nc.Request(subj, b, 2*time.Second); err != nil && !errors.Is(err, nats.ErrNoResponders) {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err := r.c.nc.RequestWithContext(rctx, subj, b)
+	cancel()
+	if ctx.Err() != nil {
+		return // stopped mid-request: not acked, the next holder has it
+	}
+	if err != nil && !errors.Is(err, nats.ErrNoResponders) {
 		r.c.log.Debug("cluster: update not confirmed", "ticket", d.h.t.ID, "player", u.PlayerID, "error", err)
 	}
 	r.mu.Lock()
