@@ -135,6 +135,13 @@ func (p *placer) refreshed(node string) {
 	delete(p.extra, node)
 }
 
+// roomEnded forgets a room that ended.
+func (p *placer) roomEnded(room string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.hosts, room)
+}
+
 // nodeGone forgets a lost node's rooms.
 func (p *placer) nodeGone(node string) {
 	p.mu.Lock()

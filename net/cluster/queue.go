@@ -377,6 +377,7 @@ func (q *Queue) onRoomEnded(m *nats.Msg) {
 	if json.Unmarshal(m.Data, &rm) != nil {
 		return
 	}
+	q.c.placer.roomEnded(rm.Room)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if rooms := q.away[rm.Node]; rooms != nil {
