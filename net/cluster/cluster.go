@@ -63,6 +63,9 @@ type Config struct {
 	// Parties holds the parties created on this node (default a new
 	// registry); Parties() spans the cluster on top of it.
 	Parties *matchmaking.Parties
+	// Watchable lists this node's rooms players may watch, for the other
+	// nodes' GET /v1/rooms (nil: none).
+	Watchable func() []WatchableRoom
 	// MaxPlayers and MaxRooms are the node's caps, announced in the
 	// registry (0: none).
 	MaxPlayers, MaxRooms int
@@ -323,6 +326,7 @@ func (c *Cluster) subscribe() error {
 		nodeSubject(c.cfg.NodeID, "alloc"):   c.onAlloc,
 		nodeSubject(c.cfg.NodeID, "reserve"): c.onReserve,
 		nodeSubject(c.cfg.NodeID, "update"):  c.queue.onUpdate,
+		nodeSubject(c.cfg.NodeID, "rooms"):   c.onRooms,
 		roomsEnded:                           c.queue.onRoomEnded,
 	} {
 		s, err := c.nc.Subscribe(subj, h)

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -543,5 +545,65 @@ func TestClusterSurvivesNATSRestart(t *testing.T) {
 		if rc := p.lobby.State().RoomClosed; rc != nil {
 			t.Errorf("player told %v during the NATS outage", rc)
 		}
+	}
+}
+
+// GET /v1/rooms on any node lists the cluster's watchable rooms; a room on
+// another node names that node's endpoint, where a player's connection
+// watches it.
+func TestClusterWatchAcrossNodes(t *testing.T) {
+	tc := newTestCluster(t)
+	a, b := tc.node("a", Config{MaxPlayers: 1}), tc.node("b", Config{})
+	tc.settled(a, b)
+	players := []*player{{home: a, lobby: dial(t, a, "p1", lobbyOpts)}, {home: a, lobby: dial(t, a, "p2", lobbyOpts)}}
+	matchAll(t, players, func(int) string { return "arena" })
+	id := players[0].joined.GetRoomId()
+	if hostOf(id, a, b) != b {
+		t.Fatal("the arena room is not on b")
+	}
+	list := func(n *Node) []watchableRoom {
+		resp, err := http.Get("http://" + n.Addr() + "/v1/rooms")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var rooms []watchableRoom
+		if err := json.NewDecoder(resp.Body).Decode(&rooms); err != nil {
+			t.Fatal(err)
+		}
+		return rooms
+	}
+	var fromA []watchableRoom
+	eventually(t, 5*time.Second, "a listing b's room with both players", func() bool {
+		fromA = list(a)
+		return len(fromA) == 1 && fromA[0].Players == 2
+	})
+	if fromA[0].ID != id || !sameHost(fromA[0].Endpoint, b) {
+		t.Fatalf("a lists %+v", fromA)
+	}
+	if fromB := list(b); len(fromB) != 1 || fromB[0].ID != id || fromB[0].Endpoint != "" {
+		t.Fatalf("b lists %+v (its own room, without an endpoint)", fromB)
+	}
+	// A player of a watches it on b, as the same player.
+	fan := dial(t, a, "fan", lobbyOpts)
+	watch, err := client.Dial(ctxT(t, 5*time.Second), fromA[0].Endpoint, client.Options{SessionToken: fan.SessionToken()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = watch.Close() })
+	if watch.PlayerID() != fan.PlayerID() {
+		t.Fatal("the watching connection is another player")
+	}
+	if err := watch.Send(ctxT(t, 5*time.Second), &arbiterv1.ClientMessage{Msg: &arbiterv1.ClientMessage_Spectate{Spectate: &arbiterv1.Spectate{RoomId: id}}}); err != nil {
+		t.Fatal(err)
+	}
+	if j := must[*arbiterv1.Joined](t)(watch.WaitJoined(ctxT(t, 5*time.Second))); !j.GetSpectator() || j.GetRoomId() != id {
+		t.Fatalf("joined %v", j)
+	}
+	if err := watch.WaitSynced(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(watch.State().Entities); got != 2 {
+		t.Fatalf("the watcher sees %d entities", got)
 	}
 }

@@ -194,6 +194,7 @@ func New(cfg Config) (*Node, error) {
 	if clustered {
 		cc := cfg.Cluster
 		cc.NodeID, cc.Modes, cc.Alloc, cc.Parties = cfg.NodeID, cfg.Modes, n.alloc, n.parties
+		cc.Watchable = n.watchable
 		cc.MaxPlayers, cc.MaxRooms = cfg.MaxPlayers, cfg.MaxRooms
 		cc.Clock, cc.Logger, cc.Metrics = cfg.Clock, n.log, cluster.NewMetrics(n.reg)
 		if n.cluster, err = cluster.New(cc); err != nil {
@@ -387,17 +388,25 @@ func (n *Node) publicHandler() http.Handler {
 }
 
 // watchableRoom is one entry of GET /v1/rooms.
-type watchableRoom struct {
-	ID         string `json:"id"`
-	Mode       string `json:"mode"`
-	Players    int    `json:"players"`
-	MaxPlayers int    `json:"maxPlayers"`
-	AgeS       int    `json:"ageS"`
-}
+type watchableRoom = cluster.WatchableRoom
 
 // serveRooms lists, as JSON, the running rooms players may watch (modes with
 // Spectate), fullest first, so a player's client can offer "Watch a game".
-func (n *Node) serveRooms(w http.ResponseWriter, _ *http.Request) {
+// In a cluster it lists every node's rooms; those elsewhere carry their
+// node's WebSocket URL (json "endpoint"), where to watch them.
+func (n *Node) serveRooms(w http.ResponseWriter, r *http.Request) {
+	out := n.watchable()
+	if n.cluster != nil {
+		out = append(out, n.cluster.PeerRooms(r.Context())...)
+	}
+	slices.SortStableFunc(out, func(a, b watchableRoom) int { return b.Players - a.Players })
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// watchable is this node's rooms players may watch.
+func (n *Node) watchable() []watchableRoom {
 	allowed := map[string]bool{}
 	for _, m := range n.cfg.Modes {
 		allowed[m.Name] = m.Spectate
@@ -419,10 +428,7 @@ func (n *Node) serveRooms(w http.ResponseWriter, _ *http.Request) {
 		}
 		out = append(out, watchableRoom{ID: r.ID(), Mode: mode, Players: r.Stats().Players, MaxPlayers: r.Config().MaxPlayers, AgeS: age})
 	}
-	slices.SortStableFunc(out, func(a, b watchableRoom) int { return b.Players - a.Players })
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(out)
+	return out
 }
 
 // serveMaps serves the arena maps as JSON at prefix + name: on the public
