@@ -115,6 +115,8 @@ type Cluster struct {
 	wg     sync.WaitGroup
 	subs   []*nats.Subscription
 
+	roomsCache roomsCache // the other nodes' watchable rooms, for GET /v1/rooms
+
 	mu     sync.Mutex          // guards holder and runs
 	holder map[string]string   // mode → lease holder, as last read
 	runs   map[string]*modeRun // modes whose lease this node holds

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,13 +24,35 @@ type WatchableRoom struct {
 // roomsTimeout bounds how long a node waits for the others' room lists.
 const roomsTimeout = 300 * time.Millisecond
 
-// PeerRooms gathers the watchable rooms of every other live node, each
-// with its node's endpoint. A node that does not answer within 300 ms is
-// left out.
+// roomsCacheFor is how long a gathered list serves further requests: GET
+// /v1/rooms is public, and each gathering asks every node.
+const roomsCacheFor = time.Second
+
+// roomsCache is the last gathered list of the other nodes' rooms.
+type roomsCache struct {
+	mu    sync.Mutex // guards at and rooms; held while gathering, so one gathering at a time
+	at    time.Time
+	rooms []WatchableRoom
+}
+
+// PeerRooms returns the watchable rooms of every other live node, each with
+// its node's endpoint, gathered at most once a second. A node that does not
+// answer within 300 ms is left out.
 func (c *Cluster) PeerRooms(ctx context.Context) []WatchableRoom {
 	if c.nc == nil {
 		return nil
 	}
+	rc := &c.roomsCache
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if now := c.clock.Now(); now.Sub(rc.at) >= roomsCacheFor {
+		rc.rooms, rc.at = c.gatherRooms(ctx), now
+	}
+	return slices.Clone(rc.rooms)
+}
+
+// gatherRooms asks every other live node for its watchable rooms.
+func (c *Cluster) gatherRooms(ctx context.Context) []WatchableRoom {
 	ctx, cancel := context.WithTimeout(ctx, roomsTimeout)
 	defer cancel()
 	var mu sync.Mutex
