@@ -14,18 +14,12 @@
 // No console errors, except Chromium's own notes of the failed reconnect
 // attempts to a node the test killed.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import type { WebSocket as PwWebSocket } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ClientMessageSchema, ServerMessageSchema } from "../src/gen/arbiter/v1/envelope_pb";
 import { RoomCloseReason } from "../src/gen/arbiter/v1/room_pb";
 import {
-  REPO,
-  RESULTS,
-  WEB_DIR,
   buildGoClients,
   buildServer,
   freePort,
@@ -33,9 +27,11 @@ import {
   launchBrowser,
   metric,
   sleep,
+  startClusterNode,
   startGoClients,
   until,
   type Browser,
+  type ClusterNode,
   type GoClients,
 } from "./harness";
 import { openDirection, screenshot, state, waitPlaying } from "./pages";
@@ -45,72 +41,9 @@ const SECRET = "e2e-cluster-secret-0123456789";
 /** Longer than the server's 30 s idle timeout: a round outlives a lobby left without keepalive. */
 const ROUND_SECONDS = 35;
 
-interface ClusterNode {
-  id: string;
-  port: number;
-  adminURL: string;
-  /** http://127.0.0.1:port, the page's URL and the node's -public-url. */
-  url: string;
-  /** The WebSocket endpoint the node advertises in MatchFound. */
-  ws: string;
-  exited: boolean;
-  kill(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Starts one node on a free port and waits for its /readyz. */
-async function startNode(bin: string, id: string, args: string[], port?: number): Promise<ClusterNode> {
-  mkdirSync(RESULTS, { recursive: true });
-  port ??= await freePort();
-  const adminPort = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const log = createWriteStream(join(RESULTS, `e2e-cluster-${id}.log`));
-  const proc: ChildProcess = spawn(
-    bin,
-    [
-      ...["-addr", `127.0.0.1:${port}`, "-admin-addr", `127.0.0.1:${adminPort}`, "-web-dir", join(WEB_DIR, "dist")],
-      ...["-drain-timeout", "1s", "-round-seconds", String(ROUND_SECONDS)],
-      ...["-public-url", url, "-node-id", id, "-secret", SECRET],
-      ...args,
-    ],
-    { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  proc.stdout?.pipe(log);
-  proc.stderr?.pipe(log);
-  const gone = new Promise<void>((r) => proc.once("exit", () => r()));
-  const node: ClusterNode = {
-    id,
-    port,
-    adminURL: `http://127.0.0.1:${adminPort}`,
-    url,
-    ws: `ws://127.0.0.1:${port}/v1/connect`,
-    exited: false,
-    async kill() {
-      if (!node.exited) proc.kill("SIGKILL");
-      await gone;
-      log.end();
-    },
-    async stop() {
-      if (node.exited) return;
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 8000);
-      await gone;
-      clearTimeout(t);
-      log.end();
-    },
-  };
-  void gone.then(() => (node.exited = true));
-  await until(
-    `node ${id}'s /readyz`,
-    async () => {
-      if (node.exited) throw new Error(`node ${id} exited; see ${join(RESULTS, `e2e-cluster-${id}.log`)}`);
-      return (await fetch(`${url}/readyz`)).ok;
-    },
-    20_000,
-    100,
-  );
-  return node;
-}
+/** Starts one node of the test's cluster on a free port (or port) and waits for its /readyz. */
+const startNode = (bin: string, id: string, args: string[], port?: number): Promise<ClusterNode> =>
+  startClusterNode(bin, id, args, { secret: SECRET, roundSeconds: ROUND_SECONDS, logPrefix: "e2e-cluster", port });
 
 /** One WebSocket of the page, with what went over it. */
 interface Socket {

@@ -117,6 +117,91 @@ export async function startServer(bin: string, extraArgs: string[] = [], logName
   };
 }
 
+/** One node of a cluster started by a test (startClusterNode). */
+export interface ClusterNode {
+  id: string;
+  port: number;
+  adminURL: string;
+  /** http://127.0.0.1:port, the page's URL and the node's -public-url. */
+  url: string;
+  /** The WebSocket endpoint the node advertises (MatchFound, GET /v1/rooms). */
+  ws: string;
+  exited: boolean;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM (a drain), SIGKILL after 8 s. */
+  stop(): Promise<void>;
+}
+
+export interface ClusterNodeOptions {
+  /** The signing key every node of the cluster shares (at least 16 bytes). */
+  secret: string;
+  roundSeconds: number;
+  /** The log goes to test-results/<logPrefix>-<id>.log. */
+  logPrefix: string;
+  /** The public port (default: a free one). */
+  port?: number | undefined;
+}
+
+/**
+ * Starts one cluster node (-node-id id, -public-url its own URL, the shared
+ * -secret, plus args such as -nats-embed, -nats, -max-players) on loopback
+ * and waits for its /readyz.
+ */
+export async function startClusterNode(bin: string, id: string, args: string[], opts: ClusterNodeOptions): Promise<ClusterNode> {
+  mkdirSync(RESULTS, { recursive: true });
+  const port = opts.port ?? (await freePort());
+  const adminPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const logPath = join(RESULTS, `${opts.logPrefix}-${id}.log`);
+  const log = createWriteStream(logPath);
+  const proc: ChildProcess = spawn(
+    bin,
+    [
+      ...["-addr", `127.0.0.1:${port}`, "-admin-addr", `127.0.0.1:${adminPort}`, "-web-dir", join(WEB_DIR, "dist")],
+      ...["-drain-timeout", "1s", "-round-seconds", String(opts.roundSeconds)],
+      ...["-public-url", url, "-node-id", id, "-secret", opts.secret],
+      ...args,
+    ],
+    { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  proc.stdout?.pipe(log);
+  proc.stderr?.pipe(log);
+  const gone = new Promise<void>((r) => proc.once("exit", () => r()));
+  const node: ClusterNode = {
+    id,
+    port,
+    adminURL: `http://127.0.0.1:${adminPort}`,
+    url,
+    ws: `ws://127.0.0.1:${port}/v1/connect`,
+    exited: false,
+    async kill() {
+      if (!node.exited) proc.kill("SIGKILL");
+      await gone;
+      log.end();
+    },
+    async stop() {
+      if (node.exited) return;
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 8000);
+      await gone;
+      clearTimeout(t);
+      log.end();
+    },
+  };
+  void gone.then(() => (node.exited = true));
+  await until(
+    `node ${id}'s /readyz`,
+    async () => {
+      if (node.exited) throw new Error(`node ${id} exited; see ${logPath}`);
+      return (await fetch(`${url}/readyz`)).ok;
+    },
+    20_000,
+    100,
+  );
+  return node;
+}
+
 export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",

@@ -7,6 +7,8 @@
 // endpoint (a cluster): then a RoomLink (net/roomlink.ts) connects there and
 // carries everything of the room, while the lobby connection stays open
 // (pinged every 10 s) for matchmaking and for RoomClosed{NODE_LOST}.
+// Watching a room of another node works the same way: a RoomLink there
+// sends Spectate (again after each reconnect) instead of JoinRoom.
 // roomCarrier() is the connection room traffic goes over.
 
 import { ChatScope } from "./gen/arbiter/v1/chat_pb";
@@ -24,8 +26,9 @@ import { reconnectDelay } from "./net/backoff";
 import { ClockSync } from "./net/clock";
 import { Connection, defaultURL, roomsURL, type CloseInfo } from "./net/connection";
 import { Keepalive } from "./net/keepalive";
-import { RoomLink, type LinkEnd, type RoomLinkEvents } from "./net/roomlink";
-import { roomCarrier, roomRoute, wsURL } from "./net/rooms";
+import { RoomLink, type LinkEnd, type LinkEntry, type RoomLinkEvents } from "./net/roomlink";
+import { roomCarrier, roomRoute, watchRoute, wsURL } from "./net/rooms";
+import { parseWatchable, type WatchableRoom } from "./net/watchable";
 import { aimFrom, Controls } from "./ui/controls";
 import { Renderer, type DrawPlayer, type Effect } from "./ui/renderer";
 import { playEvents, remotePlayers, type QueuedEvent } from "./ui/scene";
@@ -40,6 +43,12 @@ const NAME_KEY = "arbiter.name";
 const DEFAULT_MAP = "arena/yard";
 /** Give up reconnecting after this long without a connection. */
 const RECONNECT_GIVE_UP_MS = 60_000;
+/**
+ * Give up reconnecting a watched room's link (on another node) after this
+ * long: nothing is held for a spectator, and the lobby hears nothing when
+ * that node dies (RoomClosed{NODE_LOST} goes to its players only).
+ */
+const WATCH_GIVE_UP_MS = 10_000;
 
 /** The entity list exposed to tests, in world units. */
 export interface PublicEntity {
@@ -387,6 +396,8 @@ export class App {
   }
 
   play(): void {
+    // A watch still on its way to another node's room gives way to playing.
+    if (this.phase === "start" && this.roomLink?.spectating) this.closeRoom();
     this.mode = $<HTMLSelectElement>("mode").value || "arena";
     const name = this.currentName();
     safeStorage("local")?.setItem(NAME_KEY, name);
@@ -425,17 +436,22 @@ export class App {
     this.toStart("");
   }
 
-  /** Watch a game: the first (fullest) room of GET /v1/rooms, as a spectator. */
+  /**
+   * Watch a game: the first (fullest) room of GET /v1/rooms, as a
+   * spectator: Spectate on the lobby connection when the room is on its
+   * node, else over a room link to the room's node (startWatching).
+   */
   private async watch(): Promise<void> {
     const button = $<HTMLButtonElement>("watch");
     if (button.disabled) return;
     button.disabled = true;
     this.setStartMessage("");
-    let rooms: { id: string }[];
+    const listedBy = defaultURL(location);
+    let rooms: WatchableRoom[];
     try {
-      const res = await fetch(roomsURL(defaultURL(location)), { cache: "no-store" });
+      const res = await fetch(roomsURL(listedBy), { cache: "no-store" });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      rooms = (await res.json()) as { id: string }[];
+      rooms = parseWatchable(await res.json());
     } catch (e) {
       console.warn("arbiter: could not list the rooms to watch:", e);
       this.setStartMessage("Could not get the games to watch. Try again?");
@@ -444,13 +460,28 @@ export class App {
       button.disabled = false;
     }
     if (this.phase !== "start") return;
-    const roomId = rooms[0]?.id;
-    if (!roomId) {
+    const room = rooms[0];
+    if (!room) {
       this.setStartMessage("No games to watch right now.");
       return;
     }
-    // Joined{spectator} switches to the watching screen.
-    this.withConnection(() => this.conn?.send({ case: "spectate", value: { roomId } }));
+    // The lobby connection first: its Welcome gives the session token a
+    // room link says Hello with (the same player on every node).
+    this.withConnection(() => this.startWatching(room, listedBy));
+  }
+
+  /** Spectates room (listed by the node at listedBy) where it runs; Joined{spectator} switches to the watching screen. */
+  private startWatching(room: WatchableRoom, listedBy: string): void {
+    const lobby = this.conn;
+    if (!lobby || this.phase !== "start") return;
+    const route = watchRoute(room.endpoint, listedBy, lobby.url);
+    if (route.kind === "lobby") {
+      if (room.endpoint && !wsURL(room.endpoint, listedBy)) console.warn("arbiter: cannot read the watched room's endpoint; watching here", room.endpoint);
+      this.dropRoomLink();
+      lobby.send({ case: "spectate", value: { roomId: room.id } });
+      return;
+    }
+    this.openRoomLink(route.url, room.id, { kind: "spectate" });
   }
 
   private leaveRoom(): void {
@@ -706,7 +737,7 @@ export class App {
       lobby.send({ case: "joinRoom", value: { joinToken: mf.joinToken } });
       return;
     }
-    this.openRoomLink(route.url, mf.roomId, mf.joinToken);
+    this.openRoomLink(route.url, mf.roomId, { kind: "join", joinToken: mf.joinToken });
   }
 
   // ----------------------------------------------------------- room link
@@ -716,7 +747,8 @@ export class App {
     return roomCarrier(this.conn, this.roomLink);
   }
 
-  private openRoomLink(url: string, roomId: string, joinToken: string): void {
+  /** Opens a room link to url that enters roomId as entry says (a seat, or watching). */
+  private openRoomLink(url: string, roomId: string, entry: LinkEntry): void {
     this.dropRoomLink();
     const events: RoomLinkEvents = {
       hello: () => ({ sessionToken: this.sessionToken, name: this.currentName() }),
@@ -728,8 +760,9 @@ export class App {
       onDown: (info) => this.onLinkDown(link, info),
       onEnd: (why) => this.onLinkEnd(link, why),
     };
-    const opts = { protocolVersion: PROTOCOL_VERSION, client: CLIENT_NAME, giveUpMs: RECONNECT_GIVE_UP_MS };
-    const link = new RoomLink(url, roomId, joinToken, (u, h) => new Connection(u, h), events, opts);
+    const giveUpMs = entry.kind === "spectate" ? WATCH_GIVE_UP_MS : RECONNECT_GIVE_UP_MS;
+    const opts = { protocolVersion: PROTOCOL_VERSION, client: CLIENT_NAME, giveUpMs };
+    const link = new RoomLink(url, roomId, entry, (u, h) => new Connection(u, h), events, opts);
     this.roomLink = link;
     this.lobbyKeepalive.start();
   }
@@ -760,7 +793,10 @@ export class App {
     if (link !== this.roomLink) return;
     if (reconnected) this.counters.reconnects++;
     if (this.playerId && w.playerId !== this.playerId) {
-      // The session was not accepted there: a new identity has no seat.
+      // The session was not accepted there. A spectator needs no seat: it
+      // watches under that identity, but the player's token stays.
+      if (link.spectating) return;
+      // A new identity has no seat.
       this.resume = undefined;
       this.toStart("Your session expired; you are no longer in the match.");
       return;
@@ -779,6 +815,16 @@ export class App {
   private onLinkEnd(link: RoomLink<Connection>, why: LinkEnd): void {
     if (link !== this.roomLink) return;
     this.dropRoomLink();
+    if (link.spectating) {
+      this.toStart(
+        why.kind === "replaced"
+          ? "This game was opened in another tab or window."
+          : why.kind === "refused"
+            ? `The server hosting the game you were watching refused this client: ${why.message}`
+            : "Lost the connection to the game you were watching.",
+      );
+      return;
+    }
     switch (why.kind) {
       case "replaced":
         if (this.conn && link.joined) {
@@ -810,7 +856,8 @@ export class App {
    * Makes the lobby connection carry the room again, on the room's node:
    * drops the room link, points the lobby at its endpoint, and has the
    * lobby's next Hello resume the seat there (or JoinRoom, when the link
-   * never sent it). The caller (re)connects the lobby.
+   * never sent it; Spectate again for a watched room). The caller
+   * (re)connects the lobby.
    */
   private foldRoomIntoLobby(): void {
     const link = this.roomLink;
@@ -818,8 +865,10 @@ export class App {
     this.dropRoomLink();
     this.lobbyURL = link.endpoint;
     this.wasSearching = false;
-    if (link.joined) this.resume = { roomId: link.roomId, fencePing: -1 };
-    else this.afterWelcome.push(() => this.conn?.send({ case: "joinRoom", value: { joinToken: link.joinToken } }));
+    const entry = link.entry;
+    if (entry.kind === "spectate") this.afterWelcome.push(() => this.conn?.send({ case: "spectate", value: { roomId: link.roomId } }));
+    else if (link.joined) this.resume = { roomId: link.roomId, fencePing: -1 };
+    else this.afterWelcome.push(() => this.conn?.send({ case: "joinRoom", value: { joinToken: entry.joinToken } }));
   }
 
   private onWelcome(w: Welcome): void {
@@ -844,7 +893,7 @@ export class App {
     }
     const nameInput = $<HTMLInputElement>("name");
     if (!nameInput.value) nameInput.placeholder = w.name;
-    if (!resumedSession && this.roomLink) {
+    if (!resumedSession && this.roomLink && !this.roomLink.spectating) {
       // A new identity: the room link's seat went with the old one.
       this.resume = undefined;
       this.toStart("Your session expired; you are no longer in the match.");
@@ -880,6 +929,11 @@ export class App {
   private onError(e: ServerError, from: "lobby" | "room"): void {
     // The room link reads its own errors (roomlink.ts).
     if (from === "lobby") this.lastError = e;
+    if (from === "room" && this.roomLink?.spectating && (e.code === ErrorCode.ROOM_CLOSED || e.code === ErrorCode.NOT_ALLOWED)) {
+      // Spectate refused there (sent again after a reconnect: the room may have ended meanwhile).
+      this.toStart(this.phase === "watching" ? "The game you were watching has ended." : e.message);
+      return;
+    }
     switch (e.code) {
       case ErrorCode.SESSION_EXPIRED:
         if (!/another connection/.test(e.message)) {
@@ -967,7 +1021,8 @@ export class App {
       const current = [this.room?.roomId, this.roomLink?.roomId, this.resume?.roomId].includes(rc.roomId);
       if (!current) return;
       this.resume = undefined;
-      this.toStart("The server hosting your game went away. Find a match again.");
+      const watching = this.phase === "watching" || !!this.roomLink?.spectating;
+      this.toStart(watching ? "The server hosting the game you were watching went away." : "The server hosting your game went away. Find a match again.");
       return;
     }
     if (this.room) this.lastOwnEntity = this.room.ownEntity;

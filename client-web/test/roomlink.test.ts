@@ -2,7 +2,9 @@
 // timers: Hello, Welcome, then JoinRoom once; reconnects to the same
 // endpoint with the session token (no second JoinRoom: the server gives the
 // seat back); a normal close stops everything; a replaced session, a refused
-// client and a node that stays away end the link.
+// client and a node that stays away end the link. A watching link
+// (spectate) sends Spectate instead, after every Welcome (the server keeps
+// no place for a spectator), and never JoinRoom or an Input.
 
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -10,7 +12,7 @@ import { ServerMessageSchema, type ServerMessage } from "../src/gen/arbiter/v1/e
 import { ErrorCode } from "../src/gen/arbiter/v1/error_pb";
 import type { Welcome } from "../src/gen/arbiter/v1/session_pb";
 import type { ClientMsg, CloseInfo, ConnectionHandlers } from "../src/net/connection";
-import { RoomLink, type LinkConnection, type LinkEnd, type RoomLinkEvents } from "../src/net/roomlink";
+import { RoomLink, type LinkConnection, type LinkEnd, type LinkEntry, type RoomLinkEvents } from "../src/net/roomlink";
 
 const ENDPOINT = "ws://127.0.0.1:28082/v1/connect";
 type ServerMsg = NonNullable<MessageInitShape<typeof ServerMessageSchema>["msg"]>;
@@ -66,7 +68,10 @@ interface Recorded {
   ends: LinkEnd[];
 }
 
-function setup(giveUpMs = 60_000) {
+const JOIN: LinkEntry = { kind: "join", joinToken: "join-1" };
+const SPECTATE: LinkEntry = { kind: "spectate" };
+
+function setup(giveUpMs = 60_000, entry: LinkEntry = JOIN) {
   const conns: FakeConn[] = [];
   const rec: Recorded = { opens: [], welcomes: [], messages: [], downs: [], ends: [] };
   let token = "tok-0";
@@ -81,7 +86,7 @@ function setup(giveUpMs = 60_000) {
   const link = new RoomLink(
     ENDPOINT,
     "room-1",
-    "join-1",
+    entry,
     (url, h) => {
       const c = new FakeConn(url, h);
       conns.push(c);
@@ -248,7 +253,7 @@ describe("RoomLink", () => {
     link = new RoomLink<FakeConn>(
       ENDPOINT,
       "room-1",
-      "join-1",
+      JOIN,
       (url, h) => {
         const c = new FakeConn(url, h);
         conns.push(c);
@@ -268,5 +273,110 @@ describe("RoomLink", () => {
     conns[0]!.welcome("someone-else");
     expect(conns[0]!.cases()).toEqual(["hello"]);
     expect(link.joined).toBe(false);
+  });
+});
+
+describe("RoomLink watching a room (spectate)", () => {
+  it("says Hello with the session token, then Spectate with the room id after Welcome, never JoinRoom", () => {
+    const { link, conns, rec, last } = setup(60_000, SPECTATE);
+    expect(conns.map((c) => c.url)).toEqual([ENDPOINT]);
+    expect(link.spectating).toBe(true);
+    last().open();
+    expect(last().sent).toEqual([{ case: "hello", value: { protocolVersion: 1, sessionToken: "tok-0", name: "alice", client: "test" } }]);
+    expect(rec.opens).toEqual([false]);
+    // Nothing but Hello before Welcome.
+    last().deliver({ case: "pong", value: { id: 1 } });
+    expect(last().cases()).toEqual(["hello"]);
+    last().welcome();
+    expect(link.state).toBe("open");
+    expect(last().sent[1]).toEqual({ case: "spectate", value: { roomId: "room-1" } });
+    expect(last().cases()).toEqual(["hello", "spectate"]);
+    expect(link.joined).toBe(false);
+    // The watched room's traffic goes to the app.
+    last().deliver({ case: "joined", value: { roomId: "room-1", spectator: true } });
+    last().deliver({ case: "roster", value: {} });
+    last().deliver({ case: "snapshot", value: { tick: 5 } });
+    expect(rec.messages.map((m) => m.msg.case)).toEqual(["pong", "joined", "roster", "snapshot"]);
+    link.close();
+    expect(last().closed).toBe(true);
+  });
+
+  it("sends Spectate again after a reconnect (no place is resumed for a spectator)", () => {
+    const { link, conns, rec, last, setToken } = setup(60_000, SPECTATE);
+    connect(last());
+    last().drop(1006);
+    expect(link.state).toBe("reconnecting");
+    vi.advanceTimersByTime(250);
+    expect(conns.length).toBe(2);
+    expect(last().url).toBe(ENDPOINT);
+    setToken("tok-1");
+    last().open();
+    // Not resuming: the app expects no seat back.
+    expect(rec.opens).toEqual([false, false]);
+    expect(last().sent[0]).toMatchObject({ case: "hello", value: { sessionToken: "tok-1" } });
+    last().welcome();
+    expect(rec.welcomes.map((x) => x.reconnected)).toEqual([false, true]);
+    expect(last().cases()).toEqual(["hello", "spectate"]);
+    expect(last().sent[1]).toEqual({ case: "spectate", value: { roomId: "room-1" } });
+    // And after a resync too.
+    link.resync();
+    expect(conns.length).toBe(3);
+    connect(last());
+    expect(last().cases()).toEqual(["hello", "spectate"]);
+    // Failed attempts send nothing; the one that gets through spectates.
+    last().drop(1006);
+    vi.advanceTimersByTime(250);
+    last().drop(1006, false);
+    vi.advanceTimersByTime(500);
+    expect(conns.length).toBe(5);
+    expect(conns[3]!.sent).toEqual([]);
+    connect(last());
+    expect(last().cases()).toEqual(["hello", "spectate"]);
+    // Never a JoinRoom nor an Input, on any connection.
+    const all = conns.flatMap((c) => c.cases());
+    expect(all.filter((c) => c === "joinRoom" || c === "input")).toEqual([]);
+    expect(all.filter((c) => c === "spectate").length).toBe(4);
+    link.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("sends no Spectate when the app closed the link on Welcome", () => {
+    const conns: FakeConn[] = [];
+    let link: RoomLink<FakeConn> | undefined = undefined;
+    link = new RoomLink<FakeConn>(
+      ENDPOINT,
+      "room-1",
+      SPECTATE,
+      (url, h) => {
+        const c = new FakeConn(url, h);
+        conns.push(c);
+        return c;
+      },
+      {
+        hello: () => ({ sessionToken: "", name: "" }),
+        onOpen: () => {},
+        onWelcome: () => link?.close(),
+        onMessage: () => {},
+        onDown: () => {},
+        onEnd: () => {},
+      },
+      { protocolVersion: 1, client: "test", giveUpMs: 1000 },
+    );
+    conns[0]!.open();
+    conns[0]!.welcome();
+    expect(conns[0]!.cases()).toEqual(["hello"]);
+  });
+
+  it("gives up when the watched room's node stays away", () => {
+    const { link, rec, last } = setup(3000, SPECTATE);
+    connect(last());
+    last().drop();
+    for (let i = 0; i < 20 && rec.ends.length === 0; i++) {
+      vi.advanceTimersByTime(1000);
+      last().drop(1006, false);
+    }
+    expect(rec.ends).toEqual([{ kind: "unreachable" }]);
+    expect(link.state).toBe("closed");
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -1,9 +1,9 @@
 // Which connection carries the room (src/net/rooms.ts): endpoint
-// comparison, the route MatchFound.endpoint gives, and the carrier of room
-// traffic.
+// comparison, the route MatchFound.endpoint gives, the route of a watched
+// room of GET /v1/rooms, and the carrier of room traffic.
 
 import { describe, expect, it } from "vitest";
-import { normalizeEndpoint, roomCarrier, roomRoute, sameEndpoint, wsURL } from "../src/net/rooms";
+import { normalizeEndpoint, roomCarrier, roomRoute, sameEndpoint, watchRoute, wsURL } from "../src/net/rooms";
 
 const LOBBY = "ws://127.0.0.1:28081/v1/connect";
 
@@ -71,6 +71,33 @@ describe("roomRoute", () => {
 
   it("falls back to the lobby connection for an endpoint it cannot read", () => {
     expect(roomRoute("ftp://elsewhere/v1/connect", LOBBY)).toEqual({ kind: "lobby" });
+  });
+});
+
+describe("watchRoute", () => {
+  const B = "ws://127.0.0.1:28082/v1/connect";
+
+  it("watches on the lobby connection a room of the node that listed it, when the lobby is there", () => {
+    expect(watchRoute("", LOBBY, LOBBY)).toEqual({ kind: "lobby" });
+    expect(watchRoute(LOBBY, LOBBY, LOBBY)).toEqual({ kind: "lobby" });
+    expect(watchRoute("/v1/connect", LOBBY, LOBBY)).toEqual({ kind: "lobby" });
+  });
+
+  it("watches over a connection of its own a room on another node", () => {
+    expect(watchRoute(B, LOBBY, LOBBY)).toEqual({ kind: "remote", url: B });
+    expect(watchRoute("http://127.0.0.1:28082/v1/connect", LOBBY, LOBBY)).toEqual({ kind: "remote", url: B });
+    // Relative to the node that listed it, not to the lobby.
+    expect(watchRoute("//127.0.0.1:28082/v1/connect", LOBBY, "ws://127.0.0.1:28083/v1/connect")).toEqual({ kind: "remote", url: B });
+  });
+
+  it("goes to the listing node for a room without endpoint when the lobby moved elsewhere", () => {
+    expect(watchRoute("", LOBBY, B)).toEqual({ kind: "remote", url: LOBBY });
+    // A room on the lobby's node, listed by another: on the lobby connection.
+    expect(watchRoute(B, LOBBY, B)).toEqual({ kind: "lobby" });
+  });
+
+  it("falls back to the lobby connection for an endpoint it cannot read", () => {
+    expect(watchRoute("ftp://elsewhere/v1/connect", LOBBY, LOBBY)).toEqual({ kind: "lobby" });
   });
 });
 

@@ -1,17 +1,27 @@
 // A RoomLink is the connection to the node hosting the player's room, when
 // that is not the lobby connection's node (rooms.ts): it opens a WebSocket
-// to MatchFound.endpoint, says Hello with the session token (which every
-// node of a cluster accepts), waits for Welcome, sends JoinRoom with the
-// join token, and from then on carries the room's traffic. When it drops it
-// reconnects to the same endpoint with the session token, and the server
-// gives the seat back (Welcome.resumed, Joined, a full snapshot), as the
-// lobby connection's own reconnects do.
+// to the room's endpoint (MatchFound.endpoint, or a watched room's from GET
+// /v1/rooms), says Hello with the session token (which every node of a
+// cluster accepts), waits for Welcome, enters the room (LinkEntry: JoinRoom
+// with the join token, or Spectate), and from then on carries the room's
+// traffic. When it drops it reconnects to the same endpoint with the
+// session token: a player's seat is given back by the server (Welcome.resumed,
+// Joined, a full snapshot), as the lobby connection's own reconnects do; a
+// spectator has no seat, so the link sends Spectate again.
 
 import type { ServerMessage } from "../gen/arbiter/v1/envelope_pb";
 import { ErrorCode, type Error as ServerError } from "../gen/arbiter/v1/error_pb";
 import type { Welcome } from "../gen/arbiter/v1/session_pb";
 import { reconnectDelay } from "./backoff";
 import type { ClientMsg, CloseInfo, ConnectionHandlers } from "./connection";
+
+/**
+ * How the link enters the room once welcomed. join: JoinRoom with
+ * MatchFound's join token, once (the seat is the player's from then on, and
+ * the server gives it back after a reconnect). spectate: Spectate{room id}
+ * after every Welcome (the server keeps no place for a spectator).
+ */
+export type LinkEntry = { kind: "join"; joinToken: string } | { kind: "spectate" };
 
 /** What a RoomLink uses of a connection: a Connection, or a fake in tests. */
 export interface LinkConnection {
@@ -48,10 +58,14 @@ export interface RoomLinkEvents {
   hello(): { sessionToken: string; name: string };
   /**
    * The socket opened and Hello went out. resuming: JoinRoom went out on
-   * an earlier connection, so the server should give the seat back.
+   * an earlier connection, so the server should give the seat back (never
+   * for a spectator).
    */
   onOpen(resuming: boolean): void;
-  /** Welcome arrived; reconnected: after a drop. JoinRoom follows on the first. */
+  /**
+   * Welcome arrived; reconnected: after a drop. JoinRoom follows on the
+   * first, Spectate on every one.
+   */
   onWelcome(w: Welcome, reconnected: boolean): void;
   /** Every other server message. */
   onMessage(m: ServerMessage): void;
@@ -95,8 +109,8 @@ export class RoomLink<C extends LinkConnection = LinkConnection> {
     /** The WebSocket URL of the room's node. */
     readonly endpoint: string,
     readonly roomId: string,
-    /** MatchFound's join token, sent once in JoinRoom. */
-    readonly joinToken: string,
+    /** How to enter the room: JoinRoom with a join token, or Spectate. */
+    readonly entry: LinkEntry,
     private readonly dial: Dial<C>,
     private readonly events: RoomLinkEvents,
     private readonly opts: RoomLinkOptions,
@@ -106,9 +120,14 @@ export class RoomLink<C extends LinkConnection = LinkConnection> {
     this.open();
   }
 
-  /** Whether JoinRoom went out (the seat is the player's from then on). */
+  /** Whether JoinRoom went out (the seat is the player's from then on); never for a spectator. */
   get joined(): boolean {
     return this.joinSent;
+  }
+
+  /** Whether the link watches the room (Spectate) rather than holding a seat. */
+  get spectating(): boolean {
+    return this.entry.kind === "spectate";
   }
 
   /** Closes the connection with 1000 and stops reconnecting; nothing more is reported. */
@@ -163,13 +182,21 @@ export class RoomLink<C extends LinkConnection = LinkConnection> {
       this.nodeId = msg.value.server?.nodeId ?? "";
       this.events.onWelcome(msg.value, reconnected);
       // onWelcome may have closed the link (a new identity has no seat).
-      if (this.state === "open" && conn === this.conn && !this.joinSent) {
-        this.joinSent = conn.send({ case: "joinRoom", value: { joinToken: this.joinToken } });
-      }
+      if (this.state === "open" && conn === this.conn) this.enter(conn);
       return;
     }
     if (msg.case === "error") this.lastError = msg.value;
     this.events.onMessage(m);
+  }
+
+  /** Enters the room after a Welcome: JoinRoom the first time, Spectate every time. */
+  private enter(conn: C): void {
+    const e = this.entry;
+    if (e.kind === "spectate") {
+      conn.send({ case: "spectate", value: { roomId: this.roomId } });
+      return;
+    }
+    if (!this.joinSent) this.joinSent = conn.send({ case: "joinRoom", value: { joinToken: e.joinToken } });
   }
 
   private onClose(conn: C, info: CloseInfo): void {

@@ -5,7 +5,9 @@
 // another node: the client then opens a second connection there (a
 // RoomLink, roomlink.ts) and sends all room traffic over it, while the
 // lobby connection stays open for matchmaking, the party and the news that
-// the room's node went away (RoomClosed{NODE_LOST}).
+// the room's node went away (RoomClosed{NODE_LOST}). A room watched from
+// GET /v1/rooms goes the same way (watchRoute): its endpoint names the
+// node hosting it when that is not the node that answered.
 
 /** Where to join a room: on the lobby connection, or on another node. */
 export type RoomRoute = { kind: "lobby" } | { kind: "remote"; url: string };
@@ -65,6 +67,18 @@ export function roomRoute(endpoint: string, lobbyURL: string): RoomRoute {
   const url = wsURL(endpoint, lobbyURL);
   if (!url || sameEndpoint(lobbyURL, url.toString())) return { kind: "lobby" };
   return { kind: "remote", url: url.toString() };
+}
+
+/**
+ * Where to watch a room listed by GET /v1/rooms: its endpoint names the
+ * node hosting it (resolved against listedBy when relative), or is empty
+ * for a room on the node that answered, whose WebSocket URL is listedBy.
+ * On the lobby connection (at lobbyURL) when that is the room's node, or
+ * when the endpoint cannot be read; otherwise on a connection of its own.
+ */
+export function watchRoute(endpoint: string, listedBy: string, lobbyURL: string): RoomRoute {
+  const url = endpoint ? wsURL(endpoint, listedBy) : wsURL(listedBy);
+  return url ? roomRoute(url.toString(), lobbyURL) : { kind: "lobby" };
 }
 
 /**
