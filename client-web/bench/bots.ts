@@ -88,8 +88,14 @@ export class Bot {
     });
   }
 
+  /**
+   * Leaves like a player who quits (LeaveRoom frees the seat at once; a
+   * bare close would keep it for the rejoin grace period, and the next
+   * scenario's bots would fill a room of ghosts), then closes.
+   */
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    this.send({ case: "leaveRoom", value: {} });
     this.ws.close();
   }
 }
