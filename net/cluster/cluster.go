@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -441,7 +442,7 @@ func (c *Cluster) Status() Status {
 			MaxPlayers: n.e.MaxPlayers, MaxRooms: n.e.MaxRooms, Draining: n.e.Draining, Age: now.Sub(n.at),
 		})
 	}
-	slices.SortFunc(st.Nodes, func(a, b NodeStatus) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(st.Nodes, func(a, b NodeStatus) int { return strings.Compare(a.ID, b.ID) })
 	c.mu.Lock()
 	for _, m := range c.cfg.Modes {
 		st.Leases[m.Name] = c.holder[m.Name]
@@ -461,16 +462,6 @@ func (c *Cluster) QueueSizes() map[string]int {
 		out[mode] = r.mm.QueueSizes()[mode]
 	}
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (c *Cluster) gateway() Gateway {

@@ -306,12 +306,6 @@ func (r *modeRun) send(ctx context.Context, d delivery) {
 		}
 	}
 	b, _ := json.Marshal(m)
-	r.mu.Lock()
-	stopping := r.stopping
-	r.mu.Unlock()
-	if stopping && u.State != matchmaking.Found {
-		return // a run being stopped fails its tickets: not for the players
-	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	_, err := r.c.nc.RequestWithContext(rctx, subj, b)
 	cancel()

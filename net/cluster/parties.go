@@ -94,7 +94,7 @@ func (p *Parties) Create(leader matchmaking.Player, notify func(matchmaking.Part
 // Join adds the player to the party with code, here or on its home node.
 func (p *Parties) Join(code string, pl matchmaking.Player, notify func(matchmaking.PartyState)) error {
 	code = strings.ToUpper(strings.TrimSpace(code))
-	if _, ok := p.localCode(code); ok {
+	if _, ok := p.local.ByCode(code); ok {
 		p.leaveRemote(pl.ID)
 		if err := p.local.Join(code, pl, notify); err != nil {
 			return err
@@ -143,11 +143,6 @@ func (p *Parties) Join(code string, pl matchmaking.Player, notify func(matchmaki
 	delete(p.nodes, pl.ID)
 	p.mu.Unlock()
 	return nil
-}
-
-// localCode reports whether the party with code lives here.
-func (p *Parties) localCode(code string) (matchmaking.PartyState, bool) {
-	return p.local.ByCode(code)
 }
 
 // Leave takes the player out of its party, wherever it lives.
@@ -250,7 +245,7 @@ func (p *Parties) onJoin(m *nats.Msg) {
 	if json.Unmarshal(m.Data, &req) != nil || req.Node == "" || req.Node == p.c.cfg.NodeID {
 		return
 	}
-	before, ok := p.localCode(req.Code)
+	before, ok := p.local.ByCode(req.Code)
 	if !ok {
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -227,13 +226,18 @@ func (q *Queue) expire() {
 	now := q.c.clock.Now()
 	q.mu.Lock()
 	var late []*pendingTicket
+	seen := map[*pendingTicket]bool{}
 	for _, pt := range q.pending {
+		if seen[pt] {
+			continue // a ticket stands under each of its players
+		}
+		seen[pt] = true
 		md, _ := q.c.mode(pt.mode)
 		timeout := md.Timeout
 		if timeout <= 0 {
 			timeout = matchmaking.DefaultTimeout
 		}
-		if now.Sub(pt.since) > timeout+answerGrace && !slices.Contains(late, pt) {
+		if now.Sub(pt.since) > timeout+answerGrace {
 			late = append(late, pt)
 		}
 	}
