@@ -216,6 +216,10 @@ func (ss *session) onLeaveRoom() {
 		ss.send(outItem{join: &joinItem{leave: true}})
 	case ss.inRoom():
 		ss.member.Leave()
+	case ss.member != nil:
+		// The room ended first (round over, drain, ...): its RoomClosed,
+		// with the room's reason, answers this LeaveRoom. A client cannot
+		// avoid that race, so it is not an error.
 	default:
 		ss.sendError(arbiterv1.ErrorCode_ERROR_CODE_NOT_IN_ROOM, "not in a room")
 	}

@@ -92,3 +92,50 @@ func TestReconnectResumesSeat(t *testing.T) {
 		t.Fatalf("after the grace: %v joined=%v", rc, a3.Joined())
 	}
 }
+
+// A LeaveRoom that crosses the room's end is answered by the room's own
+// RoomClosed, not by an Error: a client cannot avoid that race. A
+// connection that has never been in a room still gets NOT_IN_ROOM.
+func TestLeaveRoomAfterTheRoomEnded(t *testing.T) {
+	n := startNode(t, Config{RoundSeconds: 1})
+	closed := make(chan *arbiterv1.RoomClosed, 1)
+	a := dial(t, n, "a", client.Options{OnRoomClosed: func(m *arbiterv1.RoomClosed) { closed <- m }})
+	b := dial(t, n, "b", client.Options{})
+	done := make(chan error, 1)
+	go func() { _, err := b.Play(ctxT(t, 15*time.Second), "duel"); done <- err }()
+	if _, err := a.Play(ctxT(t, 15*time.Second), "duel"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-closed:
+		if m.GetReason() != arbiterv1.RoomCloseReason_ROOM_CLOSE_REASON_ROUND_OVER {
+			t.Fatalf("room closed with %v", m.GetReason())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the 1 s round did not end")
+	}
+	if err := a.LeaveRoom(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// The Pong is queued after anything the LeaveRoom produced.
+	if _, _, err := a.Ping(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if errs := a.Errors(); len(errs) != 0 {
+		t.Fatalf("LeaveRoom after the round ended answered %v", errs)
+	}
+
+	c := dial(t, n, "c", client.Options{})
+	if err := c.LeaveRoom(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Ping(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if errs := c.Errors(); len(errs) != 1 || errs[0].GetCode() != arbiterv1.ErrorCode_ERROR_CODE_NOT_IN_ROOM {
+		t.Fatalf("LeaveRoom outside any room answered %v", errs)
+	}
+}

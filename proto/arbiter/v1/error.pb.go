@@ -57,7 +57,9 @@ const (
 	ErrorCode_ERROR_CODE_UNKNOWN_MODE ErrorCode = 14
 	// ALREADY_QUEUED: FindMatch while a ticket is open.
 	ErrorCode_ERROR_CODE_ALREADY_QUEUED ErrorCode = 15
-	// NOT_IN_ROOM: an Input, LeaveRoom or room chat outside a room.
+	// NOT_IN_ROOM: LeaveRoom from a connection that has not been in a room,
+	// or room chat outside a room. (Inputs outside a room are dropped
+	// silently: they race the room's end.)
 	ErrorCode_ERROR_CODE_NOT_IN_ROOM ErrorCode = 16
 	// ALREADY_IN_ROOM: JoinRoom or FindMatch while in a room.
 	ErrorCode_ERROR_CODE_ALREADY_IN_ROOM ErrorCode = 17

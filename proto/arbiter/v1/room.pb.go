@@ -299,7 +299,9 @@ func (x *Spectate) GetRoomId() string {
 	return ""
 }
 
-// LeaveRoom gives up the seat at once (no grace period).
+// LeaveRoom gives up the seat at once (no grace period). Answered by
+// RoomClosed{LEFT}; when the room had already ended, its RoomClosed (with
+// the room's reason) is the answer and no Error is sent.
 type LeaveRoom struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields

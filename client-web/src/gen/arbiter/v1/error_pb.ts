@@ -156,7 +156,9 @@ export enum ErrorCode {
   ALREADY_QUEUED = 15,
 
   /**
-   * NOT_IN_ROOM: an Input, LeaveRoom or room chat outside a room.
+   * NOT_IN_ROOM: LeaveRoom from a connection that has not been in a room,
+   * or room chat outside a room. (Inputs outside a room are dropped
+   * silently: they race the room's end.)
    *
    * @generated from enum value: ERROR_CODE_NOT_IN_ROOM = 16;
    */

@@ -125,7 +125,9 @@ export const SpectateSchema: GenMessage<Spectate> = /*@__PURE__*/
   messageDesc(file_arbiter_v1_room, 2);
 
 /**
- * LeaveRoom gives up the seat at once (no grace period).
+ * LeaveRoom gives up the seat at once (no grace period). Answered by
+ * RoomClosed{LEFT}; when the room had already ended, its RoomClosed (with
+ * the room's reason) is the answer and no Error is sent.
  *
  * @generated from message arbiter.v1.LeaveRoom
  */
