@@ -164,6 +164,9 @@ func (b *bot) run(ctx context.Context) {
 			return
 		}
 		b.play(ctx, tickRate, &nextChurn)
+		if ctx.Err() != nil {
+			return // the deferred LeaveRoom goes over the room's connection
+		}
 		b.backToLobby()
 	}
 }
@@ -259,10 +262,15 @@ func (b *bot) play(ctx context.Context, tickRate int, nextChurn *time.Time) {
 		b.margin.Store(int64(cfg.Margin))
 	}
 	margin := func() time.Duration { return time.Duration(b.margin.Load()) }
-	if cfg.Align && b.clock.ok {
-		n = b.clock.nextAligned(time.Now(), margin())
-		next = b.clock.sendTime(n, margin())
+	// align puts the next input on the room's tick clock (again after a
+	// reconnect, whose pings refreshed it).
+	align := func() {
+		if cfg.Align && b.clock.ok {
+			n = b.clock.nextAligned(time.Now(), margin())
+			next = b.clock.sendTime(n, margin())
+		}
 	}
+	align()
 	lastPing := time.Now()
 	var chatAt time.Time
 	if cfg.ChatEvery > 0 {
@@ -275,10 +283,11 @@ func (b *bot) play(ctx context.Context, tickRate int, nextChurn *time.Time) {
 			return
 		case <-b.c.Done():
 			b.r.rec.err("connection_lost")
-			if !b.reconnect(ctx) {
-				return
+			if !b.reconnect(ctx) || !b.inGame.Load() {
+				return // queue again through run's loop
 			}
-			return // rejoin or re-queue through run's loop
+			align()
+			continue // back in the seat: play on
 		case <-timer.C:
 		}
 		if !b.inGame.Load() {
@@ -319,10 +328,7 @@ func (b *bot) play(ctx context.Context, tickRate int, nextChurn *time.Time) {
 		if !nextChurn.IsZero() && now.After(*nextChurn) {
 			*nextChurn = now.Add(b.churnDelay())
 			b.churn(ctx)
-			if cfg.Align && b.clock.ok {
-				n = b.clock.nextAligned(time.Now(), margin())
-				next = b.clock.sendTime(n, margin())
-			}
+			align()
 		}
 	}
 }
