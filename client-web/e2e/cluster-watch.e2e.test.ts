@@ -217,7 +217,8 @@ describe("watching a game on another node of a cluster", () => {
     expect(link.received.filter((x) => x.c === "joined")).toEqual([{ c: "joined", spectator: true }]);
     await bothMove();
     expect(link.received.some((x) => x.c === "roster")).toBe(true);
-    expect(link.received.filter((x) => x.c === "snapshot").length).toBeGreaterThan(5);
+    // Movement can show within four snapshots; the stream goes on.
+    await until("six snapshots over the link", () => link.received.filter((x) => x.c === "snapshot").length >= 6, 5000);
     expect(lobby.received.filter((x) => x.c === "snapshot" || x.c === "joined").length).toBe(0);
     expect(await A.page.locator("#start").isVisible()).toBe(false);
     expect(await A.page.getByTestId("stop-watching").isVisible()).toBe(true);
