@@ -194,7 +194,7 @@ func (b *bot) churnDelay() time.Duration {
 func (b *bot) join(ctx context.Context, name string) bool {
 	for ctx.Err() == nil {
 		start := time.Now()
-		room, _, err := b.lobby.Match(ctx, b.r.cfg.Mode, b.options(name))
+		room, err := b.match(ctx, name)
 		if err == nil {
 			b.r.rec.matched(time.Since(start))
 			if room != b.lobby {
@@ -233,6 +233,24 @@ func (b *bot) join(ctx context.Context, name string) bool {
 		}
 	}
 	return false
+}
+
+// match queues for the configured mode and takes the seat found. Once a
+// match is found the seat is taken even if ctx ends meanwhile (within 5 s
+// of its own), so a bot stopped mid-join gives the seat up through run's
+// deferred LeaveRoom instead of leaving it held for the rejoin grace.
+func (b *bot) match(ctx context.Context, name string) (*client.Client, error) {
+	if err := b.lobby.FindMatch(ctx, b.r.cfg.Mode); err != nil {
+		return nil, err
+	}
+	found, err := b.lobby.WaitMatch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	room, _, err := b.lobby.Join(jctx, found, b.options(name))
+	return room, err
 }
 
 // sync pings n times to learn the room's tick clock.
