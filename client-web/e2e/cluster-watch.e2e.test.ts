@@ -33,7 +33,7 @@ import {
   type ClusterNode,
   type GoClients,
 } from "./harness";
-import { screenshot, state } from "./pages";
+import { closeCallsOf, endpointsOf, phaseOf, recordCloses, screenshot, startMessageOf, state } from "./pages";
 
 /** The signing key both nodes share (at least 16 bytes). */
 const SECRET = "e2e-cluster-watch-secret-012345";
@@ -63,11 +63,6 @@ const socketsTo = (n: ClusterNode) => sockets.filter((s) => s.url === n.ws);
 const order = (s: Socket) => s.sent.filter((x) => x.c !== "ping").map((x) => x.c);
 const count = (s: Socket, c: string) => s.sent.filter((x) => x.c === c).length;
 const allSent = (c: string) => sockets.reduce((n, s) => n + count(s, c), 0);
-const phase = () => A.page.evaluate(() => window.__arbiter.phase);
-const endpoints = () => A.page.evaluate(() => ({ lobby: window.__arbiter.lobbyEndpoint, room: window.__arbiter.roomEndpoint, connection: window.__arbiter.connection }));
-const startMessage = async () => ((await A.page.locator("#start-message").textContent()) ?? "").trim();
-/** The page's own WebSocket.close calls (url, code), recorded by an init script. */
-const closeCalls = () => A.page.evaluate(() => [...(window as unknown as { __wsCloses: { url: string; code: number | undefined }[] }).__wsCloses]);
 
 /** The lobby connection: the page's one open socket to node a. */
 function lobbySocket(): Socket {
@@ -86,10 +81,10 @@ async function watch(timeoutMs = 15_000): Promise<void> {
   await until(
     "a game to watch",
     async () => {
-      if ((await phase()) === "watching") return true;
+      if ((await phaseOf(A.page)) === "watching") return true;
       await A.page.getByTestId("watch").click();
-      await until("Watch a game to answer", async () => (await phase()) === "watching" || (await startMessage()) !== "", 5000);
-      return (await phase()) === "watching";
+      await until("Watch a game to answer", async () => (await phaseOf(A.page)) === "watching" || (await startMessageOf(A.page)) !== "", 5000);
+      return (await phaseOf(A.page)) === "watching";
     },
     timeoutMs,
     300,
@@ -128,15 +123,7 @@ beforeAll(async () => {
   // Two Go clients queue for arena on node a; the room lands on node b.
   bots = startGoClients(goBin, a.ws, 2, "arena", "e2e-cluster-watch-go-clients.log");
   A = await launchBrowser("cluster-watch");
-  await A.page.addInitScript(() => {
-    const w = window as unknown as { __wsCloses: { url: string; code: number | undefined }[] };
-    w.__wsCloses = [];
-    const close = WebSocket.prototype.close;
-    WebSocket.prototype.close = function (this: WebSocket, code?: number, reason?: string) {
-      w.__wsCloses.push({ url: this.url, code });
-      return close.call(this, code, reason);
-    };
-  });
+  await recordCloses(A.page);
   A.page.on("websocket", (ws) => {
     const s: Socket = { url: ws.url(), ws, closedAt: undefined, sent: [], received: [] };
     sockets.push(s);
@@ -199,7 +186,7 @@ describe("watching a game on another node of a cluster", () => {
 
   it("watches it over a second WebSocket to node b: Hello, Spectate, both players moving", async () => {
     await watch();
-    expect(await endpoints()).toEqual({ lobby: a.ws, room: b.ws, connection: "open" });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: a.ws, room: b.ws, connection: "open" });
     const roomId = (await state(A.page)).roomId;
     expect(roomId).not.toBe("");
 
@@ -262,14 +249,14 @@ describe("watching a game on another node of a cluster", () => {
     const lobby = lobbySocket();
     const link = socketsTo(b).at(-1)!;
     await A.page.getByTestId("stop-watching").click();
-    await until("the start screen", async () => (await phase()) === "start", 5000);
+    await until("the start screen", async () => (await phaseOf(A.page)) === "start", 5000);
     expect(count(link, "leaveRoom")).toBe(1);
     expect(count(lobby, "leaveRoom")).toBe(0);
     expect(link.received.filter((x) => x.c === "roomClosed").map((x) => x.reason)).toEqual([RoomCloseReason.LEFT]);
     await until("the node-b socket closed", () => link.closedAt !== undefined, 5000);
-    expect((await closeCalls()).filter((c) => c.url === b.ws).at(-1)).toEqual({ url: b.ws, code: 1000 });
-    expect(await endpoints()).toEqual({ lobby: a.ws, room: "", connection: "open" });
-    expect(await startMessage()).toBe("");
+    expect((await closeCallsOf(A.page)).filter((c) => c.url === b.ws).at(-1)).toEqual({ url: b.ws, code: 1000 });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: a.ws, room: "", connection: "open" });
+    expect(await startMessageOf(A.page)).toBe("");
     expect(await A.page.getByTestId("watch").isVisible()).toBe(true);
     expect(await A.page.getByTestId("stop-watching").isVisible()).toBe(false);
     expect(await state(A.page)).toMatchObject({ roomId: "", entities: [] });
@@ -279,15 +266,15 @@ describe("watching a game on another node of a cluster", () => {
 
   it("goes back to the start screen when the watched round ends, closing the node-b socket", async () => {
     await watch();
-    expect((await endpoints()).room).toBe(b.ws);
+    expect((await endpointsOf(A.page)).room).toBe(b.ws);
     const link = socketsTo(b).at(-1)!;
     expect(count(link, "spectate")).toBe(1);
-    await until("the round to end", async () => (await phase()) === "start", (ROUND_SECONDS + 10) * 1000, 200);
-    expect(await startMessage()).toMatch(/over|ended/);
+    await until("the round to end", async () => (await phaseOf(A.page)) === "start", (ROUND_SECONDS + 10) * 1000, 200);
+    expect(await startMessageOf(A.page)).toMatch(/over|ended/);
     expect(link.received.filter((x) => x.c === "roomClosed").length).toBe(1);
     await until("the node-b socket closed", () => link.closedAt !== undefined, 5000);
-    expect((await closeCalls()).filter((c) => c.url === b.ws).at(-1)).toEqual({ url: b.ws, code: 1000 });
-    expect((await endpoints()).room).toBe("");
+    expect((await closeCallsOf(A.page)).filter((c) => c.url === b.ws).at(-1)).toEqual({ url: b.ws, code: 1000 });
+    expect((await endpointsOf(A.page)).room).toBe("");
     await sleep(500);
     expect(socketsTo(b).filter((s) => s.closedAt === undefined)).toEqual([]);
   }, (ROUND_SECONDS + 30) * 1000);
@@ -295,17 +282,17 @@ describe("watching a game on another node of a cluster", () => {
   it("goes back to the start screen, saying so, when node b dies while watching", async () => {
     // The Go clients play on in a new round on node b.
     await watch(30_000);
-    expect((await endpoints()).room).toBe(b.ws);
+    expect((await endpointsOf(A.page)).room).toBe(b.ws);
     await bothMove();
     const lobby = lobbySocket();
     killedPorts.add(b.port);
     const t0 = Date.now();
     await b.kill();
-    await until("the start screen", async () => (await phase()) === "start", 25_000, 100);
+    await until("the start screen", async () => (await phaseOf(A.page)) === "start", 25_000, 100);
     console.log(`e2e cluster watch: back at the start screen ${Date.now() - t0} ms after node b was killed`);
-    expect(await startMessage()).toMatch(/lost the connection to the game you were watching/i);
+    expect(await startMessageOf(A.page)).toMatch(/lost the connection to the game you were watching/i);
     expect(await A.page.getByTestId("connection-banner").isHidden()).toBe(true);
-    expect(await endpoints()).toEqual({ lobby: a.ws, room: "", connection: "open" });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: a.ws, room: "", connection: "open" });
     expect(await state(A.page)).toMatchObject({ roomId: "", entities: [] });
     // Nothing more tries node b; the lobby connection was not touched.
     const tried = socketsTo(b).length;

@@ -34,7 +34,7 @@ import {
   type ClusterNode,
   type GoClients,
 } from "./harness";
-import { openDirection, screenshot, state, waitPlaying } from "./pages";
+import { closeCallsOf, endpointsOf, openDirection, phaseOf, recordCloses, screenshot, startMessageOf, state, waitPlaying } from "./pages";
 
 /** The signing key every node shares (at least 16 bytes). */
 const SECRET = "e2e-cluster-secret-0123456789";
@@ -72,11 +72,6 @@ let loadedAt = 0;
 const current = () => sockets.filter((s) => s.openedAt >= loadedAt);
 const socketsTo = (n: ClusterNode) => current().filter((s) => s.url === n.ws);
 const count = (s: Socket, c: string) => s.sent.filter((x) => x.c === c).length;
-const phase = () => A.page.evaluate(() => window.__arbiter.phase);
-const endpoints = () => A.page.evaluate(() => ({ lobby: window.__arbiter.lobbyEndpoint, room: window.__arbiter.roomEndpoint, connection: window.__arbiter.connection }));
-const startMessage = async () => ((await A.page.locator("#start-message").textContent()) ?? "").trim();
-/** The page's own WebSocket.close calls (url, code), recorded by an init script. */
-const closeCalls = () => A.page.evaluate(() => [...(window as unknown as { __wsCloses: { url: string; code: number | undefined }[] }).__wsCloses]);
 
 /** Loads the page from node n, ready to queue for a duel. */
 async function openPage(n: ClusterNode): Promise<void> {
@@ -143,15 +138,7 @@ beforeAll(async () => {
   b = await startNode(bin, "b", ["-nats", nats]);
   await clusterOf(2);
   A = await launchBrowser("cluster");
-  await A.page.addInitScript(() => {
-    const w = window as unknown as { __wsCloses: { url: string; code: number | undefined }[] };
-    w.__wsCloses = [];
-    const close = WebSocket.prototype.close;
-    WebSocket.prototype.close = function (this: WebSocket, code?: number, reason?: string) {
-      w.__wsCloses.push({ url: this.url, code });
-      return close.call(this, code, reason);
-    };
-  });
+  await recordCloses(A.page);
   A.page.on("websocket", (ws) => {
     const s: Socket = { url: ws.url(), ws, openedAt: Date.now(), closedAt: undefined, sent: [], received: [] };
     sockets.push(s);
@@ -190,7 +177,7 @@ describe("the browser client in a cluster", () => {
     newBot("1");
     await A.page.getByTestId("play").click();
     await waitPlaying(A.page, 2, 30_000);
-    expect(await endpoints()).toEqual({ lobby: a.ws, room: b.ws, connection: "open" });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: a.ws, room: b.ws, connection: "open" });
 
     // Two sockets: the lobby to node a, the room to node b.
     const lobby = lobbySocket();
@@ -256,20 +243,20 @@ describe("the browser client in a cluster", () => {
     await moveAndAck();
     // The lobby connection was not touched.
     expect(lobbySocket()).toBe(lobby);
-    expect((await endpoints()).room).toBe(b.ws);
+    expect((await endpointsOf(A.page)).room).toBe(b.ws);
   }, 40_000);
 
   it("LeaveRoom closes the room connection (1000) and returns to the lobby", async () => {
     const lobby = lobbySocket();
     const room = socketsTo(b).at(-1)!;
     await A.page.locator("#leave").click();
-    await until("the start screen", async () => (await phase()) === "start", 5000);
+    await until("the start screen", async () => (await phaseOf(A.page)) === "start", 5000);
     expect(count(room, "leaveRoom")).toBe(1);
     expect(count(lobby, "leaveRoom")).toBe(0);
     expect(room.received.filter((x) => x.c === "roomClosed").map((x) => x.reason)).toEqual([RoomCloseReason.LEFT]);
     await until("the room socket closed", () => room.closedAt !== undefined, 5000);
-    expect((await closeCalls()).filter((c) => c.url === b.ws).at(-1)).toEqual({ url: b.ws, code: 1000 });
-    expect(await endpoints()).toEqual({ lobby: a.ws, room: "", connection: "open" });
+    expect((await closeCallsOf(A.page)).filter((c) => c.url === b.ws).at(-1)).toEqual({ url: b.ws, code: 1000 });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: a.ws, room: "", connection: "open" });
     expect(lobbySocket()).toBe(lobby);
   }, 20_000);
 
@@ -278,16 +265,16 @@ describe("the browser client in a cluster", () => {
     newBot("2"); // the first one is alone in the room the page left
     await A.page.getByTestId("play").click();
     await waitPlaying(A.page, 2, 30_000);
-    expect((await endpoints()).room).toBe(b.ws);
+    expect((await endpointsOf(A.page)).room).toBe(b.ws);
     const room = socketsTo(b).at(-1)!;
     const t0 = Date.now();
     await moveAndAck();
-    await until("the results screen", async () => (await phase()) === "results", (ROUND_SECONDS + 10) * 1000, 200);
+    await until("the results screen", async () => (await phaseOf(A.page)) === "results", (ROUND_SECONDS + 10) * 1000, 200);
     const t1 = Date.now();
     expect(t1 - t0).toBeGreaterThan(30_000); // longer than the server's idle timeout
     expect(room.received.filter((x) => x.c === "roomClosed").map((x) => x.reason)).toEqual([RoomCloseReason.ROUND_OVER]);
     await until("the room socket closed", () => room.closedAt !== undefined, 5000);
-    expect((await closeCalls()).filter((c) => c.url === b.ws).at(-1)?.code).toBe(1000);
+    expect((await closeCallsOf(A.page)).filter((c) => c.url === b.ws).at(-1)?.code).toBe(1000);
     // The lobby connection is the same one, still open, pinged every 10 s meanwhile.
     expect(lobbySocket()).toBe(lobby);
     const pings = lobby.sent.filter((x) => x.c === "ping" && x.at > room.openedAt + 1500 && x.at < room.closedAt!).map((x) => x.at);
@@ -305,7 +292,7 @@ describe("the browser client in a cluster", () => {
     await openPage(b);
     await A.page.getByTestId("play").click();
     await waitPlaying(A.page, 2, 30_000);
-    expect(await endpoints()).toEqual({ lobby: b.ws, room: "", connection: "open" });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: b.ws, room: "", connection: "open" });
     const open = current().filter((s) => s.closedAt === undefined);
     expect(open.map((s) => s.url)).toEqual([b.ws]);
     const one = open[0]!;
@@ -314,7 +301,7 @@ describe("the browser client in a cluster", () => {
     await moveAndAck();
     await until("inputs over the one socket", () => count(one, "input") > 10, 5000);
     await A.page.locator("#leave").click();
-    await until("the start screen", async () => (await phase()) === "start", 5000);
+    await until("the start screen", async () => (await phaseOf(A.page)) === "start", 5000);
     expect(one.closedAt).toBeUndefined();
   }, 60_000);
 
@@ -325,20 +312,20 @@ describe("the browser client in a cluster", () => {
     const lobby = lobbySocket();
     await A.page.getByTestId("play").click();
     await waitPlaying(A.page, 2, 30_000);
-    expect((await endpoints()).room).toBe(b.ws);
+    expect((await endpointsOf(A.page)).room).toBe(b.ws);
     const roomId = (await state(A.page)).roomId;
 
     killedPorts.add(b.port);
     const t0 = Date.now();
     await b.kill();
-    await until("the start screen", async () => (await phase()) === "start", 20_000, 50);
+    await until("the start screen", async () => (await phaseOf(A.page)) === "start", 20_000, 50);
     console.log(`e2e cluster: back at the start screen ${Date.now() - t0} ms after node b was killed`);
-    expect(await startMessage()).toMatch(/server hosting your game went away/i);
-    expect(await startMessage()).toMatch(/find a match again/i);
+    expect(await startMessageOf(A.page)).toMatch(/server hosting your game went away/i);
+    expect(await startMessageOf(A.page)).toMatch(/find a match again/i);
     const closed = lobby.received.filter((x) => x.c === "roomClosed");
     expect(closed.map((x) => x.reason)).toEqual([RoomCloseReason.NODE_LOST]);
     expect(await A.page.getByTestId("connection-banner").isHidden()).toBe(true);
-    expect(await endpoints()).toEqual({ lobby: a.ws, room: "", connection: "open" });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: a.ws, room: "", connection: "open" });
     expect((await state(A.page)).roomId).toBe("");
     expect(roomId).not.toBe("");
     // Nothing more tries node b.
@@ -351,7 +338,7 @@ describe("the browser client in a cluster", () => {
     await clusterOf(2);
     await A.page.getByTestId("play").click();
     await waitPlaying(A.page, 2, 30_000);
-    expect(await endpoints()).toEqual({ lobby: a.ws, room: b2.ws, connection: "open" });
+    expect(await endpointsOf(A.page)).toEqual({ lobby: a.ws, room: b2.ws, connection: "open" });
     expect((await state(A.page)).roomId).not.toBe(roomId);
     expect(lobbySocket()).toBe(lobby);
     await moveAndAck();
@@ -363,12 +350,12 @@ describe("the browser client in a cluster", () => {
     killedPorts.add(a.port);
     await a.kill();
     // The lobby cannot come back to node a: it goes to b2, which gives the seat back on it.
-    await until("the lobby on node b2", async () => (await endpoints()).lobby === node.ws, 20_000, 50);
+    await until("the lobby on node b2", async () => (await endpointsOf(A.page)).lobby === node.ws, 20_000, 50);
     await until(
       "back in the room on one connection",
       async () => {
         const s = await state(A.page);
-        const e = await endpoints();
+        const e = await endpointsOf(A.page);
         return e.connection === "open" && e.room === "" && s.phase === "playing" && s.tick > before.tick + 5;
       },
       20_000,

@@ -34,6 +34,34 @@ export const state = (p: Page) =>
     };
   });
 
+/** Page p's phase (start, searching, playing, watching, ...). */
+export const phaseOf = (p: Page) => p.evaluate(() => window.__arbiter.phase);
+
+/** Where page p's lobby and room connections go, and how the connection stands. */
+export const endpointsOf = (p: Page) =>
+  p.evaluate(() => ({ lobby: window.__arbiter.lobbyEndpoint, room: window.__arbiter.roomEndpoint, connection: window.__arbiter.connection }));
+
+/** The start screen's message on page p, trimmed. */
+export const startMessageOf = async (p: Page) => ((await p.locator("#start-message").textContent()) ?? "").trim();
+
+type CloseCall = { url: string; code: number | undefined };
+
+/** Records page p's own WebSocket.close calls from its next load on (read them with closeCallsOf). */
+export async function recordCloses(p: Page): Promise<void> {
+  await p.addInitScript(() => {
+    const w = window as unknown as { __wsCloses: { url: string; code: number | undefined }[] };
+    w.__wsCloses = [];
+    const close = WebSocket.prototype.close;
+    WebSocket.prototype.close = function (this: WebSocket, code?: number, reason?: string) {
+      w.__wsCloses.push({ url: this.url, code });
+      return close.call(this, code, reason);
+    };
+  });
+}
+
+/** Page p's WebSocket.close calls (url, code) since its load; see recordCloses. */
+export const closeCallsOf = (p: Page) => p.evaluate(() => [...(window as unknown as { __wsCloses: CloseCall[] }).__wsCloses]);
+
 /** Player pid's entity as page p sees it. */
 export async function entityOf(p: Page, pid: string): Promise<Ent | undefined> {
   return (await state(p)).entities.find((e) => e.playerId === pid);
@@ -97,7 +125,6 @@ export async function walkTo(p: Page, tx: number, ty: number, timeoutMs = 15_000
     await hold([]);
   }
 }
-
 
 /** Opens the client, types a name, picks a mode and presses Play. */
 export async function play(b: Browser, url: string, name: string, mode = "arena"): Promise<void> {

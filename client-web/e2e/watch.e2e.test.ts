@@ -8,7 +8,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ClientMessageSchema } from "../src/gen/arbiter/v1/envelope_pb";
 import { buildGoClients, buildServer, launchBrowser, sleep, startGoClients, startServer, until, type Browser, type GoClients, type ServerHandle } from "./harness";
-import { screenshot, state } from "./pages";
+import { phaseOf, screenshot, startMessageOf, state } from "./pages";
 
 const ROUND_SECONDS = 25;
 
@@ -48,18 +48,15 @@ afterEach(() => {
   expect(A?.errors ?? []).toEqual([]);
 });
 
-const phase = () => A.page.evaluate(() => window.__arbiter.phase);
-const message = async () => ((await A.page.locator("#start-message").textContent()) ?? "").trim();
-
 /** Clicks Watch a game until a room is there to watch (the arena room opens after its fill wait). */
 async function watch(timeoutMs = 10_000): Promise<void> {
   await until(
     "a game to watch",
     async () => {
-      if ((await phase()) === "watching") return true;
+      if ((await phaseOf(A.page)) === "watching") return true;
       await A.page.getByTestId("watch").click();
-      await until("Watch a game to answer", async () => (await phase()) === "watching" || (await message()) !== "", 3000);
-      return (await phase()) === "watching";
+      await until("Watch a game to answer", async () => (await phaseOf(A.page)) === "watching" || (await startMessageOf(A.page)) !== "", 3000);
+      return (await phaseOf(A.page)) === "watching";
     },
     timeoutMs,
     300,
@@ -69,8 +66,8 @@ async function watch(timeoutMs = 10_000): Promise<void> {
 describe("watching a game", () => {
   it("says so when there is no game to watch", async () => {
     await A.page.getByTestId("watch").click();
-    await until("the message", async () => (await message()) === "No games to watch right now.", 5000);
-    expect(await phase()).toBe("start");
+    await until("the message", async () => (await startMessageOf(A.page)) === "No games to watch right now.", 5000);
+    expect(await phaseOf(A.page)).toBe("start");
   }, 20_000);
 
   it("watches two Go clients play arena: both drawn and moving, and no Input sent", async () => {
@@ -107,7 +104,7 @@ describe("watching a game", () => {
 
   it("Stop watching sends LeaveRoom and goes back to the start screen", async () => {
     await A.page.getByTestId("stop-watching").click();
-    await until("the start screen", async () => (await phase()) === "start", 5000);
+    await until("the start screen", async () => (await phaseOf(A.page)) === "start", 5000);
     expect(await A.page.getByTestId("watch").isVisible()).toBe(true);
     expect(await A.page.getByTestId("stop-watching").isVisible()).toBe(false);
     expect(sent.get("leaveRoom")).toBe(1);
@@ -116,8 +113,8 @@ describe("watching a game", () => {
 
   it("goes back to the start screen when the round ends", async () => {
     await watch();
-    await until("the round to end", async () => (await phase()) === "start", (ROUND_SECONDS + 10) * 1000, 200);
-    expect(await message()).toMatch(/over|ended/);
+    await until("the round to end", async () => (await phaseOf(A.page)) === "start", (ROUND_SECONDS + 10) * 1000, 200);
+    expect(await startMessageOf(A.page)).toMatch(/over|ended/);
     expect(sent.get("input") ?? 0).toBe(0);
   }, (ROUND_SECONDS + 30) * 1000);
 });
