@@ -71,14 +71,18 @@ interface Recorded {
 const JOIN: LinkEntry = { kind: "join", joinToken: "join-1" };
 const SPECTATE: LinkEntry = { kind: "spectate" };
 
-function setup(giveUpMs = 60_000, entry: LinkEntry = JOIN) {
+/** A link over fake connections; closeOnWelcome makes the app close it on Welcome (a new identity). */
+function setup(giveUpMs = 60_000, entry: LinkEntry = JOIN, closeOnWelcome = false) {
   const conns: FakeConn[] = [];
   const rec: Recorded = { opens: [], welcomes: [], messages: [], downs: [], ends: [] };
   let token = "tok-0";
   const events: RoomLinkEvents = {
     hello: () => ({ sessionToken: token, name: "alice" }),
     onOpen: (resuming) => rec.opens.push(resuming),
-    onWelcome: (w, reconnected) => rec.welcomes.push({ w, reconnected }),
+    onWelcome: (w, reconnected) => {
+      rec.welcomes.push({ w, reconnected });
+      if (closeOnWelcome) link.close();
+    },
     onMessage: (m) => rec.messages.push(m),
     onDown: (info) => rec.downs.push(info),
     onEnd: (why) => rec.ends.push(why),
@@ -248,27 +252,7 @@ describe("RoomLink", () => {
   });
 
   it("sends no JoinRoom when the app closed the link on Welcome (a new identity)", () => {
-    const conns: FakeConn[] = [];
-    let link: RoomLink<FakeConn> | undefined = undefined;
-    link = new RoomLink<FakeConn>(
-      ENDPOINT,
-      "room-1",
-      JOIN,
-      (url, h) => {
-        const c = new FakeConn(url, h);
-        conns.push(c);
-        return c;
-      },
-      {
-        hello: () => ({ sessionToken: "", name: "" }),
-        onOpen: () => {},
-        onWelcome: () => link?.close(),
-        onMessage: () => {},
-        onDown: () => {},
-        onEnd: () => {},
-      },
-      { protocolVersion: 1, client: "test", giveUpMs: 1000 },
-    );
+    const { link, conns } = setup(1000, JOIN, true);
     conns[0]!.open();
     conns[0]!.welcome("someone-else");
     expect(conns[0]!.cases()).toEqual(["hello"]);
@@ -341,30 +325,11 @@ describe("RoomLink watching a room (spectate)", () => {
   });
 
   it("sends no Spectate when the app closed the link on Welcome", () => {
-    const conns: FakeConn[] = [];
-    let link: RoomLink<FakeConn> | undefined = undefined;
-    link = new RoomLink<FakeConn>(
-      ENDPOINT,
-      "room-1",
-      SPECTATE,
-      (url, h) => {
-        const c = new FakeConn(url, h);
-        conns.push(c);
-        return c;
-      },
-      {
-        hello: () => ({ sessionToken: "", name: "" }),
-        onOpen: () => {},
-        onWelcome: () => link?.close(),
-        onMessage: () => {},
-        onDown: () => {},
-        onEnd: () => {},
-      },
-      { protocolVersion: 1, client: "test", giveUpMs: 1000 },
-    );
+    const { link, conns } = setup(1000, SPECTATE, true);
     conns[0]!.open();
     conns[0]!.welcome();
     expect(conns[0]!.cases()).toEqual(["hello"]);
+    expect(link.state).toBe("closed");
   });
 
   it("gives up when the watched room's node stays away", () => {
